@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# Copyright: vzkit.vz contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Control groups: one container, one cgroup, on cgroup v2, v1, or the hybrid of both.
+
+Private to vzkit.vz; may change in any release. The hierarchy is detected once (``detect()`` reads
+mountinfo); ``Cgroups`` then creates ``PARENT/CTID`` in every hierarchy, moves a process in,
+lists and kills what is inside, and removes the groups.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import time
+from dataclasses import dataclass
+
+from ._errors import VzStateError, VzUnsupported
+from ._mounts import parse_mountinfo
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    path: str          # where the hierarchy is mounted
+    version: int       # 1 or 2
+    controllers: tuple  # v1: from mount options; v2: from cgroup.controllers
+
+
+@dataclass(frozen=True)
+class Layout:
+    mode: str  # "unified" (v2 only), "hybrid" (v1 + v2 without controllers), "legacy" (v1 only)
+    hierarchies: tuple
+
+
+def detect_from_mountinfo(text: str, *, read=None) -> Layout:
+    """Classify the host's cgroup setup from mountinfo text (pure but for reading v2 controllers)."""
+    v1, v2 = [], []
+    for e in parse_mountinfo(text):
+        if not e.mount_point.startswith(CGROUP_ROOT):
+            continue
+        if e.fstype == "cgroup2":
+            ctrls = tuple((read(os.path.join(e.mount_point, "cgroup.controllers")) if read else "").split())
+            v2.append(Hierarchy(e.mount_point, 2, ctrls))
+        elif e.fstype == "cgroup":
+            opts = [o for o in e.super_options.split(",") if o not in ("rw", "ro") and "=" not in o
+                    and o not in ("relatime", "noexec", "nosuid", "nodev", "clone_children", "xattr",
+                                  "noprefix", "cpuset_v2_mode", "nsdelegate", "memory_recursiveprot")]
+            named = [o for o in e.super_options.split(",") if o.startswith("name=")]
+            v1.append(Hierarchy(e.mount_point, 1, tuple(opts + named)))
+    if not v1 and not v2:
+        raise VzUnsupported("control groups", "no cgroup or cgroup2 filesystem is mounted under %s" % CGROUP_ROOT,
+                            hint="mount cgroup2 on /sys/fs/cgroup (kernel option CONFIG_CGROUPS)")
+    if not v1:
+        return Layout("unified", tuple(v2))
+    return Layout("hybrid" if v2 else "legacy", tuple(v1 + v2))
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii") as fh:
+            return fh.read()
+    except OSError:
+        return ""
+
+
+def detect() -> Layout:
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as fh:
+        return detect_from_mountinfo(fh.read(), read=_read)
+
+
+class Cgroups:
+    """The cgroups of containers below ``parent`` (vz.conf ``VZ_CGROUP_PARENT``, default ``vz``)."""
+
+    def __init__(self, layout: Layout, parent: str = "vz"):
+        self.layout = layout
+        self.parent = parent.strip("/")
+
+    def paths(self, ctid: str) -> list:
+        return [os.path.join(h.path, self.parent, ctid) for h in self.layout.hierarchies]
+
+    def exists(self, ctid: str) -> bool:
+        return any(os.path.isdir(p) for p in self.paths(ctid))
+
+    def create(self, ctid: str) -> list:
+        for h in self.layout.hierarchies:
+            base = os.path.join(h.path, self.parent)
+            self._mkdir(h, base)
+            if h.version == 2:
+                self._enable_v2_controllers(h, base)
+            self._mkdir(h, os.path.join(base, ctid))
+        return self.paths(ctid)
+
+    @staticmethod
+    def _mkdir(h: Hierarchy, path: str) -> None:
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            return
+        if h.version == 1 and "cpuset" in h.controllers:
+            # v1 cpuset groups start empty and refuse tasks until cpus and mems are set.
+            parent = os.path.dirname(path)
+            for knob in ("cpuset.cpus", "cpuset.mems"):
+                value = _read(os.path.join(parent, knob)).strip()
+                with open(os.path.join(path, knob), "w", encoding="ascii") as fh:
+                    fh.write(value)
+
+    @staticmethod
+    def _enable_v2_controllers(h: Hierarchy, base: str) -> None:
+        wanted = [c for c in h.controllers if c in ("cpu", "cpuset", "io", "memory", "pids")]
+        for directory in (h.path, base):
+            enabled = set(_read(os.path.join(directory, "cgroup.subtree_control")).split())
+            missing = [c for c in wanted if c not in enabled]
+            if missing:
+                try:
+                    with open(os.path.join(directory, "cgroup.subtree_control"), "w", encoding="ascii") as fh:
+                        fh.write(" ".join("+" + c for c in missing))
+                except OSError:
+                    pass  # a controller busy in the root stays off; limits report it (issue: resources)
+
+    def attach(self, ctid: str, pid: int) -> None:
+        for path in self.paths(ctid):
+            with open(os.path.join(path, "cgroup.procs"), "w", encoding="ascii") as fh:
+                fh.write(str(pid))
+
+    def pids(self, ctid: str) -> set:
+        found = set()
+        for path in self.paths(ctid):
+            for root, _dirs, _files in os.walk(path):
+                found.update(int(p) for p in _read(os.path.join(root, "cgroup.procs")).split())
+        return found
+
+    def kill_all(self, ctid: str, *, timeout: float = 10.0) -> None:
+        """SIGKILL every process left in the container's cgroups until none is left."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pids = self.pids(ctid)
+            if not pids:
+                return
+            if time.monotonic() > deadline:
+                raise VzStateError("processes %s of container %s survive SIGKILL" % (sorted(pids), ctid),
+                                   hint="they may be in uninterruptible sleep (D state); check ps -o stat,wchan")
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.02)
+
+    def remove(self, ctid: str) -> None:
+        for path in self.paths(ctid):
+            for root, dirs, _files in os.walk(path, topdown=False):
+                for d in dirs:
+                    self._rmdir(os.path.join(root, d))
+            self._rmdir(path)
+            # The shared parent goes too when this was the last container in it.
+            try:
+                os.rmdir(os.path.dirname(path))
+            except OSError:
+                pass
+
+    @staticmethod
+    def _rmdir(path: str) -> None:
+        for _ in range(50):
+            try:
+                os.rmdir(path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                if exc.errno != errno.EBUSY:
+                    raise
+                time.sleep(0.02)  # the last task is still leaving
+        raise VzStateError("cgroup %s stays busy" % path)
+
+
+__all__ = ["CGROUP_ROOT", "Hierarchy", "Layout", "Cgroups", "detect", "detect_from_mountinfo"]

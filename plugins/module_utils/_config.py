@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright: vzkit.vz contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""OpenVZ config files (``vz.conf``, ``CTID.conf``, ``ve-NAME.conf-sample``): parse, edit, render.
+
+Private to vzkit.vz; may change in any release. Text in, text out: comments, blank lines, order
+and keys this code does not know are kept, so an edited file diffs like a hand edit. Files are
+written by the caller through ``Host.atomic_write``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ._errors import VzConfigError
+from . import _units as units
+
+_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _unquote(raw: str) -> str:
+    raw = raw.strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
+        return raw[1:-1]
+    # an unquoted value ends at an unescaped comment
+    return raw.split(" #", 1)[0].strip()
+
+
+@dataclass
+class ConfLine:
+    raw: str
+    key: str | None = None
+    value: str | None = None
+
+
+@dataclass
+class ConfFile:
+    """An OpenVZ shell-style config: ordered lines, of which some are KEY="value"."""
+
+    lines: list = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> "ConfFile":
+        lines = []
+        for raw in text.splitlines():
+            m = _LINE.match(raw)
+            if m and not raw.lstrip().startswith("#"):
+                lines.append(ConfLine(raw, m.group(1), _unquote(m.group(2))))
+            else:
+                lines.append(ConfLine(raw))
+        return cls(lines)
+
+    def get(self, key: str, default=None):
+        for line in reversed(self.lines):  # the shell keeps the last assignment
+            if line.key == key:
+                return line.value
+        return default
+
+    def items(self) -> dict:
+        out = {}
+        for line in self.lines:
+            if line.key:
+                out[line.key] = line.value
+        return out
+
+    def set(self, key: str, value: str) -> None:
+        rendered = '%s="%s"' % (key, value)
+        found = False
+        for line in self.lines:
+            if line.key == key:
+                if found:  # later duplicates would override: drop them
+                    line.key, line.raw = None, None
+                else:
+                    line.value, line.raw, found = value, rendered, True
+        self.lines = [ln for ln in self.lines if ln.raw is not None]
+        if not found:
+            self.lines.append(ConfLine(rendered, key, value))
+
+    def unset(self, key: str) -> None:
+        self.lines = [ln for ln in self.lines if ln.key != key]
+
+    def render(self) -> str:
+        return "".join(line.raw + "\n" for line in self.lines)
+
+    def copy(self) -> "ConfFile":
+        return ConfFile([ConfLine(ln.raw, ln.key, ln.value) for ln in self.lines])
+
+
+def expand(value: str, ctid: str) -> str:
+    """Expand ``$VEID``/``${VEID}`` (and the newer ``$CTID``) as vzctl does in vz.conf paths."""
+    for var in ("VEID", "CTID"):
+        value = value.replace("${%s}" % var, ctid).replace("$%s" % var, ctid)
+    return value
+
+
+# Families of keys whose values this code validates; the rest are kept as given.
+UBC_PAGES = ("PHYSPAGES", "SWAPPAGES", "PRIVVMPAGES", "SHMPAGES", "LOCKEDPAGES", "VMGUARPAGES",
+             "OOMGUARPAGES")
+UBC_BYTES = ("KMEMSIZE", "TCPSNDBUF", "TCPRCVBUF", "OTHERSOCKBUF", "DGRAMRCVBUF", "DCACHESIZE")
+UBC_COUNTS = ("NUMPROC", "AVNUMPROC", "NUMTCPSOCK", "NUMOTHERSOCK", "NUMFILE", "NUMFLOCK", "NUMPTY",
+              "NUMSIGINFO", "NUMIPTENT", "DISKINODES")
+SINGLE_INTS = ("CPUUNITS", "CPULIMIT", "CPUS", "QUOTATIME", "QUOTAUGIDLIMIT", "IOPRIO")
+YES_NO = ("ONBOOT", "DISABLED")
+
+
+def validate_value(key: str, value: str, *, param: str = "config") -> None:
+    """Raise VzConfigError when a known key has a value OpenVZ would reject."""
+    where = "%s.%s" % (param, key)
+    if "\n" in value or '"' in value or "\\" in value or "`" in value or "$(" in value:
+        raise VzConfigError("value %r has a newline, quote, backslash or command substitution" % value,
+                            param=where, hint="give a plain value; CTID.conf is read by shells")
+    if key in UBC_PAGES:
+        units.parse_pair(value, unit=units.UNIT_PAGES, param=where)
+    elif key in UBC_BYTES:
+        units.parse_pair(value, unit=units.UNIT_BYTES, param=where)
+    elif key in UBC_COUNTS:
+        units.parse_pair(value, unit=units.UNIT_COUNT, param=where)
+    elif key == "DISKSPACE":
+        units.parse_pair(value, unit=units.UNIT_KBYTES, param=where)
+    elif key in ("RAM", "SWAP"):
+        units.parse_size(value, unit=units.UNIT_BYTES, param=where)
+    elif key in SINGLE_INTS:
+        if not re.match(r"^\d+$", value.strip()):
+            raise VzConfigError("%s is not a whole number" % value, param=where, hint="use digits only, e.g. 1000")
+    elif key in YES_NO:
+        if value not in ("yes", "no"):
+            raise VzConfigError("%s is not yes or no" % value, param=where, hint="use yes or no (or true/false in YAML)")
+
+
+def validate_key(key: str, *, param: str = "config") -> None:
+    if not KEY_RE.match(key):
+        raise VzConfigError("%r is not a config key" % key, param=param,
+                            hint="keys are upper case letters, digits and _, starting with a letter (e.g. NUMPROC)")
+
+
+__all__ = ["ConfFile", "ConfLine", "expand", "validate_value", "validate_key", "KEY_RE"]
+
+
+# ---- global settings (vz.conf) -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VzGlobals:
+    """What vz.conf says, with vzctl's defaults for what it does not say."""
+
+    conf_path: str
+    conf_dir: str
+    values: dict
+
+    DEFAULTS = {
+        "VE_ROOT": "/vz/root/$VEID",
+        "VE_PRIVATE": "/vz/private/$VEID",
+        "TEMPLATE": "/vz/template",
+        "VE_LAYOUT": "simfs",
+        "LOCKDIR": "/vz/lock",
+        # vzkit's own keys (no OpenVZ equivalent): runtime state, console logs, cgroup parent.
+        "VZ_RUN_DIR": "/run/vz",
+        "VZ_LOG_DIR": "/var/log/vz",
+        "VZ_CGROUP_PARENT": "vz",
+    }
+
+    def get(self, key: str) -> str:
+        value = self.values.get(key)
+        return value if value not in (None, "") else self.DEFAULTS.get(key, "")
+
+    @classmethod
+    def load(cls, conf_path: str) -> "VzGlobals":
+        import os
+        try:
+            with open(conf_path, encoding="utf-8") as fh:
+                values = ConfFile.parse(fh.read()).items()
+        except FileNotFoundError:
+            values = {}  # a host without vz.conf runs on vzctl's defaults
+        return cls(conf_path, os.path.join(os.path.dirname(conf_path), "conf"), values)
+
+
+__all__ += ["VzGlobals"]

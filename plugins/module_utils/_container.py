@@ -1,0 +1,428 @@
+# -*- coding: utf-8 -*-
+# Copyright: vzkit.vz contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The container state machine: observe -> plan -> apply. Private to vzkit.vz; may change in any release.
+
+``observe()`` reads disk and /proc only; ``plan()`` turns (spec, observed) into ordered changes;
+``apply()`` carries them out with an undo list, so a failure part-way removes what this run made.
+Check mode stops after ``plan()``.
+"""
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass, field
+
+from . import _cgroups as cgroups
+from . import _identity as identity
+from . import _mounts as mounts
+from . import _process as process
+from . import _samples as samples
+from . import _templates as templates
+from ._config import ConfFile, VzGlobals, expand
+from ._errors import VzConfigError, VzError, VzStateError
+from ._layouts import get_layout
+from ._lock import ContainerLock
+from ._namespaces import RootSpec, set_live_hostname
+
+TARGET = {"present": None, "stopped": "stopped", "mounted": "mounted", "started": "running",
+          "restarted": "running", "absent": "absent"}
+IDENTITY_KEYS = ("HOSTNAME", "NAMESERVER", "SEARCHDOMAIN")
+
+
+@dataclass
+class Context:
+    """Where one container's pieces are, from vz.conf and its own CTID.conf."""
+
+    host: object
+    ctid: str
+    globals: VzGlobals
+    conf_path: str
+    private: str
+    root: str
+    run_dir: str
+    console_log: str
+    layout: object
+
+    @classmethod
+    def build(cls, spec, host) -> tuple:
+        """The context and the container's current config (None when it has none)."""
+        g = VzGlobals.load(spec.vz_conf)
+        ctid = spec.ctid
+        conf_path = os.path.join(g.conf_dir, "%s.conf" % ctid)
+        conf = read_conf(conf_path)
+
+        def pick(key):
+            own = conf.get(key) if conf is not None else None
+            path = expand(own or g.get(key), ctid)
+            if not os.path.isabs(path):
+                raise VzConfigError("%s %r is not an absolute path" % (key, path), param="vz_conf",
+                                    hint="fix %s in %s" % (key, conf_path if own else spec.vz_conf))
+            return os.path.normpath(path)
+
+        layout_name = (conf.get("VE_LAYOUT") if conf is not None else None) or spec.layout or g.get("VE_LAYOUT")
+        private, root = pick("VE_PRIVATE"), pick("VE_ROOT")
+        ctx = cls(host, ctid, g, conf_path, private, root, os.path.join(g.get("VZ_RUN_DIR"), ctid),
+                  os.path.join(g.get("VZ_LOG_DIR"), "%s.console.log" % ctid),
+                  get_layout(layout_name, host, private=private, root=root, ctid=ctid))
+        return ctx, conf
+
+    def cgroups(self):
+        return cgroups.Cgroups(cgroups.detect(), self.globals.get("VZ_CGROUP_PARENT"))
+
+
+def read_conf(path: str):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return ConfFile.parse(fh.read())
+    except FileNotFoundError:
+        return None
+
+
+@dataclass(frozen=True)
+class Observed:
+    conf: object  # ConfFile or None
+    private_exists: bool
+    mounted: bool
+    record: object  # InitRecord or None
+    running: bool
+    stale: bool  # runtime state (run dir, cgroup) of an init that is gone
+    leftovers: tuple
+
+    @property
+    def state(self) -> str:
+        if self.conf is None:
+            return "absent"
+        return "running" if self.running else "mounted" if self.mounted else "stopped"
+
+
+def observe(ctx: Context) -> Observed:
+    conf = read_conf(ctx.conf_path)  # read again: after apply, observe reports what is
+    record = process.read_record(ctx.run_dir)
+    running = process.is_alive(record)
+    stale = not running and (os.path.lexists(ctx.run_dir) or ctx.cgroups().exists(ctx.ctid))
+    return Observed(conf, ctx.layout.exists(), ctx.layout.is_mounted(mounts.read_mountinfo()), record,
+                    running, stale, tuple(ctx.layout.leftovers()))
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    before: object
+    after: object
+    action: str
+    op: str
+
+
+@dataclass
+class Plan:
+    changes: list = field(default_factory=list)
+    conf_before: str | None = None
+    conf_after: str | None = None
+    template: str | None = None
+    warnings: list = field(default_factory=list)
+
+    def add(self, key, before, after, action, op=None):
+        self.changes.append(Change(key, before, after, action, op or key))
+
+    def __bool__(self):
+        return bool(self.changes)
+
+
+def desired_conf(spec, ctx: Context, conf) -> ConfFile:
+    """The CTID.conf the spec asks for, starting from the current one (or a sample at create)."""
+    if conf is None:
+        sample = spec.config_sample or ctx.globals.get("CONFIGFILE")
+        new = ConfFile.parse(samples.load_sample(ctx.globals.conf_dir, sample) if sample else "")
+        new.set("VE_ROOT", ctx.root)
+        new.set("VE_PRIVATE", ctx.private)
+        new.set("VE_LAYOUT", ctx.layout.name)
+        ostemplate = spec.ostemplate or ctx.globals.get("DEF_OSTEMPLATE")
+        if ostemplate:
+            new.set("OSTEMPLATE", ostemplate)
+        if sample:
+            new.set("ORIGIN_SAMPLE", sample)
+    else:
+        new = conf.copy()
+    for key, value in (("HOSTNAME", spec.hostname),
+                       ("NAMESERVER", " ".join(spec.nameserver) if spec.nameserver is not None else None),
+                       ("SEARCHDOMAIN", " ".join(spec.searchdomain) if spec.searchdomain is not None else None),
+                       ("ONBOOT", None if spec.onboot is None else ("yes" if spec.onboot else "no"))):
+        if value is not None:
+            new.set(key, value)
+    for key, value in spec.config.items():
+        if value is None:
+            new.unset(key)
+        else:
+            new.set(key, value)
+    return new
+
+
+def plan(spec, ctx: Context, obs: Observed) -> Plan:
+    p = Plan(conf_before=obs.conf.render() if obs.conf is not None else None)
+    target = TARGET[spec.state]
+    if target == "absent":
+        if obs.conf is not None or obs.private_exists or obs.leftovers or obs.stale or obs.mounted:
+            if obs.running:
+                p.add("running", True, False, "stop container %s" % spec.ctid, "stop")
+            p.add("container", obs.state, "absent",
+                  "destroy container %s (unmount, remove %s and its config)" % (spec.ctid, ctx.private), "destroy")
+        return p
+    _plan_existence(spec, ctx, obs, p)
+    _plan_run_state(spec, target, obs, p)
+    return p
+
+
+def _plan_existence(spec, ctx, obs, p: Plan) -> None:
+    if obs.conf is not None and spec.layout and obs.conf.get("VE_LAYOUT", "simfs") != spec.layout:
+        raise VzConfigError("container %s has layout %s, not %s" % (spec.ctid, obs.conf.get("VE_LAYOUT"), spec.layout),
+                            param="layout", hint="a layout cannot be changed in place; destroy and re-create the container")
+    if obs.conf is None and obs.private_exists:
+        raise VzStateError("private area %s exists but container %s has no config %s"
+                           % (ctx.private, spec.ctid, ctx.conf_path), param="ctid",
+                           hint="it is not ours to overwrite: move it away, or pick another ctid")
+    new = desired_conf(spec, ctx, obs.conf)
+    p.conf_after = new.render()
+    if obs.conf is None or not obs.private_exists:
+        name = new.get("OSTEMPLATE")
+        if not name:
+            raise VzConfigError("creating container %s needs a template" % spec.ctid, param="ostemplate",
+                                hint="set ostemplate, or DEF_OSTEMPLATE in vz.conf")
+        p.template = templates.find_cache(ctx.globals.get("TEMPLATE"), name)
+        p.add("container", "absent", "stopped",
+              "create container %s from template %s (layout %s)" % (spec.ctid, name, ctx.layout.name), "create")
+        return
+    if spec.ostemplate and obs.conf.get("OSTEMPLATE") not in (None, spec.ostemplate):
+        p.warnings.append("`ostemplate`: container %s was created from %s; a template is used only at create, "
+                          "so %s is ignored" % (spec.ctid, obs.conf.get("OSTEMPLATE"), spec.ostemplate))
+    if obs.leftovers:
+        p.add("leftovers", list(obs.leftovers), [], "remove leftovers of an interrupted run", "clean_leftovers")
+    if p.conf_after != p.conf_before:
+        before, after = obs.conf.items(), new.items()
+        keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        p.add("config", {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys},
+              "write %s (%s)" % (ctx.conf_path, ", ".join(keys)), "write_config")
+        if obs.running and any(k in IDENTITY_KEYS for k in keys):
+            p.add("identity", None, None, "apply hostname and nameservers to the running container", "identity_live")
+
+
+def _plan_run_state(spec, target, obs, p: Plan) -> None:
+    running, mounted = obs.running, obs.mounted
+    if target is None:
+        return
+    if spec.state == "restarted" and running:
+        p.add("running", True, False, "stop container %s" % spec.ctid, "stop")
+        running = False
+    if target == "running":
+        if not running:
+            p.add("running", False, True, "start container %s" % spec.ctid, "start")
+        return
+    if running:
+        p.add("running", True, False, "stop container %s" % spec.ctid, "stop")
+    elif obs.stale:
+        p.add("runtime", "stale", None, "remove runtime state left by an init that is gone", "clean_runtime")
+    if target == "mounted" and not mounted:
+        p.add("mounted", False, True, "mount root area", "mount")
+    if target == "stopped" and mounted:
+        p.add("mounted", True, False, "unmount root area", "umount")
+
+
+class Apply:
+    """Carries out a plan's changes in order, undoing this run's creations on failure."""
+
+    def __init__(self, spec, ctx: Context, obs: Observed, p: Plan):
+        self.spec, self.ctx, self.obs, self.plan = spec, ctx, obs, p
+        self.undo = []
+
+    def run(self) -> None:
+        try:
+            for change in self.plan.changes:
+                getattr(self, "op_" + change.op)()
+        except BaseException:
+            for step in reversed(self.undo):
+                try:
+                    step()
+                except Exception:  # keep undoing; the original error is what the user needs
+                    pass
+            raise
+
+    # ---- creation and destruction ----------------------------------------------------------
+    def op_create(self):
+        ctx, host = self.ctx, self.ctx.host
+
+        def populate(directory):
+            host.run(templates.unpack_argv(setpriv=host.bin("setpriv"), tar=host.bin("tar"),
+                                           cache=self.plan.template, dest=directory))
+            self._write_conf()  # before the rename: a config without its private area is re-created
+
+        if self.obs.conf is None:  # the config is this run's own: undo removes it
+            self.undo.append(lambda: _unlink(ctx.conf_path))
+        try:
+            ctx.layout.create(populate)
+        except BaseException:
+            ctx.layout.clean_leftovers()
+            raise
+        self.undo.append(ctx.layout.destroy)
+
+    def op_destroy(self):
+        ctx = self.ctx
+        self._clean_runtime()
+        if ctx.layout.is_mounted(mounts.read_mountinfo()):
+            ctx.layout.umount()
+        ctx.layout.destroy()
+        _unlink(ctx.console_log)
+        _unlink(ctx.conf_path)
+
+    def op_clean_leftovers(self):
+        self.ctx.layout.clean_leftovers()
+
+    def op_write_config(self):
+        self._write_conf()
+
+    def _write_conf(self):
+        os.makedirs(os.path.dirname(self.ctx.conf_path), mode=0o755, exist_ok=True)
+        self.ctx.host.atomic_write(self.ctx.conf_path, self.plan.conf_after, 0o644)
+
+    # ---- run state -------------------------------------------------------------------------
+    def op_mount(self):
+        self.ctx.layout.mount()
+        self.undo.append(self.ctx.layout.umount)
+
+    def op_umount(self):
+        self.ctx.layout.umount()
+
+    def op_start(self):
+        ctx = self.ctx
+        conf = ConfFile.parse(self.plan.conf_after)
+        if not ctx.layout.is_mounted(mounts.read_mountinfo()):
+            ctx.layout.mount()
+            self.undo.append(ctx.layout.umount)
+        self._clean_runtime()
+        hostname = conf.get("HOSTNAME") or ctx.ctid
+        identity.write_identity(ctx.root, hostname=conf.get("HOSTNAME"),
+                                nameservers=(conf.get("NAMESERVER") or "").split(),
+                                searchdomains=(conf.get("SEARCHDOMAIN") or "").split())
+        groups = ctx.cgroups()
+        groups.create(ctx.ctid)
+        self.undo.append(lambda: self._clean_runtime(groups))
+        os.makedirs(os.path.dirname(ctx.console_log), mode=0o755, exist_ok=True)
+        spec = RootSpec(ctx.root, hostname, ("/sbin/init",), ctx.console_log)
+        rec = process.spawn_init(spec, attach=lambda pid: groups.attach(ctx.ctid, pid))
+        process.write_record(ctx.run_dir, rec)
+
+    def op_stop(self):
+        ctx = self.ctx
+        rec = process.read_record(ctx.run_dir)
+        if process.is_alive(rec):
+            process.signal_init(rec, process.halt_signal(ctx.root))
+            if not process.wait_gone(rec, self.spec.stop_timeout):
+                self.ctx.host.warn("container %s did not stop within %ds; killed" % (ctx.ctid, self.spec.stop_timeout))
+                process.signal_init(rec, signal.SIGKILL)
+                process.wait_gone(rec, 10)
+        self._clean_runtime()
+
+    def op_clean_runtime(self):
+        self._clean_runtime()
+
+    def _clean_runtime(self, groups=None):
+        """Kill what is left in the container's cgroups, remove them and the run dir."""
+        groups = groups or self.ctx.cgroups()
+        rec = process.read_record(self.ctx.run_dir)
+        if process.is_alive(rec):
+            process.signal_init(rec, signal.SIGKILL)
+            process.wait_gone(rec, 10)
+        groups.kill_all(self.ctx.ctid)
+        groups.remove(self.ctx.ctid)
+        _unlink(os.path.join(self.ctx.run_dir, process.RECORD))
+        try:
+            os.rmdir(self.ctx.run_dir)
+        except FileNotFoundError:
+            pass
+
+    def op_identity_live(self):
+        ctx = self.ctx
+        conf = ConfFile.parse(self.plan.conf_after)
+        identity.write_identity(ctx.root, hostname=conf.get("HOSTNAME"),
+                                nameservers=(conf.get("NAMESERVER") or "").split(),
+                                searchdomains=(conf.get("SEARCHDOMAIN") or "").split())
+        if conf.get("HOSTNAME"):
+            set_live_hostname(process.read_record(ctx.run_dir).pid, conf.get("HOSTNAME"))
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+# ---- results -------------------------------------------------------------------------------
+
+def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
+    """The `container` return value: what is (or, in check mode, what would be)."""
+    items = conf.items() if conf is not None else {}
+    return {
+        "ctid": ctx.ctid,
+        "state": state,
+        "init_pid": obs.record.pid if obs.running and state == "running" else None,
+        "hostname": items.get("HOSTNAME"),
+        "layout": items.get("VE_LAYOUT", ctx.layout.name) if conf is not None else ctx.layout.name,
+        "private": ctx.private,
+        "root": ctx.root,
+        "ostemplate": items.get("OSTEMPLATE"),
+        "config": items,
+        "console_log": ctx.console_log,
+    }
+
+
+def ensure(spec, host, *, diff: bool = False) -> dict:
+    """Converge one container to spec; the single entry point modules and plugins call."""
+    ctx, _conf = Context.build(spec, host)
+    if host.check_mode:  # no lock: check mode creates nothing, not even a lock file
+        return _result(spec, ctx, observe(ctx), check=True, diff=diff)
+    lock = ContainerLock(ctx.globals.get("LOCKDIR"), spec.ctid)
+    with lock:
+        result = _result(spec, ctx, observe(ctx), check=False, diff=diff)
+        if result["container"]["state"] == "absent":
+            lock.remove()
+        return result
+
+
+def _result(spec, ctx, obs, *, check: bool, diff: bool) -> dict:
+    p = plan(spec, ctx, obs)
+    for w in p.warnings:
+        ctx.host.warn(w)
+    if check or not p:
+        predicted = _predict(spec, obs)
+        conf_after = ConfFile.parse(p.conf_after) if p.conf_after is not None and predicted != "absent" else None
+        container = describe(ctx, obs, state=predicted, conf=conf_after)
+    else:
+        Apply(spec, ctx, obs, p).run()
+        after = observe(ctx)
+        container = describe(ctx, after, state=after.state, conf=after.conf)
+    out = {"changed": bool(p), "container": container, "actions": [c.action for c in p.changes]}
+    if diff:
+        out["diff"] = _diff(ctx, obs, container, p)
+    return out
+
+
+def _predict(spec, obs) -> str:
+    target = TARGET[spec.state]
+    if target is None:
+        return "stopped" if obs.conf is None else obs.state
+    return target
+
+
+def _diff(ctx, obs, container, p) -> list:
+    before_state = {"state": obs.state}
+    after_state = {"state": container["state"]}
+    out = [{"before": before_state, "after": after_state}]
+    if p.conf_before != (p.conf_after if container["state"] != "absent" else None):
+        out.append({"before_header": ctx.conf_path, "after_header": ctx.conf_path,
+                    "before": p.conf_before or "", "after": (p.conf_after or "") if container["state"] != "absent" else ""})
+    return out
+
+
+__all__ = ["Context", "Observed", "Change", "Plan", "observe", "plan", "Apply", "ensure", "describe",
+           "VzError"]

@@ -1,0 +1,180 @@
+# -*- coding: utf-8 -*-
+# Copyright: vzkit.vz contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Mounts: the mountinfo parser, bind/unbind, and the one safe way to write inside a container tree.
+
+Private to vzkit.vz; may change in any release.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import re
+from dataclasses import dataclass
+
+from . import _libc as libc
+from ._errors import VzStateError
+
+_OCTAL = re.compile(r"\\([0-7]{3})")
+
+
+def unescape(field: str) -> str:
+    """mountinfo escapes space, tab, newline and backslash as \\ooo octal."""
+    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), field)
+
+
+@dataclass(frozen=True)
+class MountEntry:
+    mount_id: int
+    parent_id: int
+    dev: str
+    root: str
+    mount_point: str
+    options: str
+    optional: tuple
+    fstype: str
+    source: str
+    super_options: str
+
+
+def parse_mountinfo(text: str) -> list:
+    """Parse /proc/PID/mountinfo text (see proc(5)) into MountEntry records."""
+    entries = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        left, _, right = line.partition(" - ")
+        f = left.split(" ")
+        r = right.split(" ")
+        entries.append(MountEntry(int(f[0]), int(f[1]), f[2], unescape(f[3]), unescape(f[4]), f[5],
+                                  tuple(f[6:]), r[0], unescape(r[1]) if len(r) > 1 else "",
+                                  r[2] if len(r) > 2 else ""))
+    return entries
+
+
+def read_mountinfo(path: str = "/proc/self/mountinfo") -> list:
+    with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+        return parse_mountinfo(fh.read())
+
+
+def mounts_at(entries, mount_point: str) -> list:
+    mount_point = os.path.normpath(mount_point)
+    return [e for e in entries if e.mount_point == mount_point]
+
+
+def mounts_under(entries, path: str) -> list:
+    path = os.path.normpath(path)
+    return [e for e in entries if e.mount_point == path or e.mount_point.startswith(path + "/")]
+
+
+def bind(source: str, target: str) -> None:
+    libc.mount(source, target, None, libc.MS_BIND)
+
+
+def unmount(target: str) -> None:
+    """Unmount everything at and under target, deepest first; busy mounts are a clear error."""
+    for entry in sorted(mounts_under(read_mountinfo(), target), key=lambda e: -len(e.mount_point)):
+        try:
+            libc.umount(entry.mount_point)
+        except OSError as exc:
+            if exc.errno == errno.EINVAL:  # already gone
+                continue
+            raise VzStateError("cannot unmount %s: %s" % (entry.mount_point, exc.strerror),
+                               hint="a process on the host may still use it (see fuser -vm %s)" % entry.mount_point)
+
+
+# ---- writing inside a container tree without following links out of it ----------------------
+
+def _open_dir_in_root(root_fd: int, rel_dir: str) -> int:
+    """Open a directory of the tree, resolving every link as if root_fd were "/"."""
+    if not rel_dir:
+        return os.dup(root_fd)
+    try:
+        return libc.openat2(root_fd, rel_dir, os.O_DIRECTORY | os.O_RDONLY, 0,
+                            libc.RESOLVE_IN_ROOT | libc.RESOLVE_NO_MAGICLINKS)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSYS, errno.EPERM):  # ENOSYS: kernel < 5.6; EPERM: seccomp
+            raise
+    # Fallback for old kernels: walk, and refuse any link on the way (safe, less permissive).
+    fd = os.dup(root_fd)
+    for part in rel_dir.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            os.close(fd)
+            raise VzStateError("path %s climbs out of the container tree" % rel_dir)
+        try:
+            nfd = os.open(part, os.O_DIRECTORY | os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+        finally:
+            os.close(fd)
+        fd = nfd
+    return fd
+
+
+def write_in_root(root: str, relpath: str, data: str, mode: int = 0o644) -> bool:
+    """Write ``root/relpath`` so that no link inside the tree can redirect the write.
+
+    Directories are resolved with links taken relative to ``root`` (openat2 RESOLVE_IN_ROOT); the
+    file itself is replaced by rename, so a symlink or hard link planted at its name is replaced,
+    never written through. Returns False when the content was already the same.
+    """
+    rel_dir, name = os.path.split(relpath.lstrip("/"))
+    root_fd = os.open(root, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        dir_fd = _open_dir_in_root(root_fd, rel_dir)
+    finally:
+        os.close(root_fd)
+    try:
+        payload = data.encode("utf-8")
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+            try:
+                st = os.fstat(fd)
+                if st.st_nlink == 1 and os.read(fd, len(payload) + 1) == payload:
+                    return False
+            finally:
+                os.close(fd)
+        except OSError:
+            pass  # missing, a link (ELOOP) or unreadable: replace it
+        tmp = ".%s.vzkit-tmp" % name
+        try:
+            os.unlink(tmp, dir_fd=dir_fd)
+        except FileNotFoundError:
+            pass
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=dir_fd)
+        try:
+            os.write(fd, payload)
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        return True
+    finally:
+        os.close(dir_fd)
+
+
+def read_in_root(root: str, relpath: str):
+    """Read a small file of the tree the same safe way; None when it is missing."""
+    rel_dir, name = os.path.split(relpath.lstrip("/"))
+    root_fd = os.open(root, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        try:
+            dir_fd = _open_dir_in_root(root_fd, rel_dir)
+        except OSError:
+            return None
+    finally:
+        os.close(root_fd)
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return None
+    finally:
+        os.close(dir_fd)
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(1 << 20).decode("utf-8", "replace")
+
+
+__all__ = ["MountEntry", "parse_mountinfo", "read_mountinfo", "mounts_at", "mounts_under", "bind",
+           "unmount", "write_in_root", "read_in_root", "unescape"]

@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright: vzkit.vz contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The request: what a caller asks of one container, validated before anything is touched.
+
+Private to vzkit.vz; may change in any release.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import _config as config
+from ._errors import VzConfigError
+from ._layouts import LAYOUTS
+from ._templates import validate_name as validate_template_name
+
+STATES = ("present", "mounted", "started", "stopped", "restarted", "absent")
+CTID_RE = re.compile(r"^(?!\.)[A-Za-z0-9_.-]{1,64}$")
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                         r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+DOMAIN_RE = HOSTNAME_RE
+NAMESERVER_RE = re.compile(r"^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$")
+# Keys owned by dedicated options (or by vz.conf): `config` may not set them.
+OPTION_KEYS = {"HOSTNAME": "hostname", "NAMESERVER": "nameserver", "SEARCHDOMAIN": "searchdomain",
+               "ONBOOT": "onboot", "OSTEMPLATE": "ostemplate", "VE_LAYOUT": "layout",
+               "VE_ROOT": "vz.conf VE_ROOT", "VE_PRIVATE": "vz.conf VE_PRIVATE",
+               "ORIGIN_SAMPLE": "config_sample"}
+
+
+def validate_ctid(ctid) -> str:
+    text = str(ctid) if ctid is not None else ""
+    if not CTID_RE.match(text) or text in (".", ".."):
+        raise VzConfigError("%r is not a container id" % text, param="ctid",
+                            hint="use digits (101) or a name of letters, digits, '-', '_' and '.', "
+                                 "not starting with '.', at most 64 characters")
+    return text
+
+
+def _config_value(key: str, value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    ctid: str
+    state: str = "present"
+    ostemplate: str | None = None
+    layout: str | None = None
+    config_sample: str | None = None
+    hostname: str | None = None
+    nameserver: tuple | None = None
+    searchdomain: tuple | None = None
+    onboot: bool | None = None
+    config: dict = field(default_factory=dict)  # KEY -> str (or None: remove the key)
+    stop_timeout: int = 60
+    vz_conf: str = "/etc/vz/vz.conf"
+
+    @classmethod
+    def from_params(cls, p: dict) -> "ContainerSpec":
+        ctid = validate_ctid(p.get("ctid"))
+        state = p.get("state") or "present"
+        if state not in STATES:
+            raise VzConfigError("%r is not a state" % state, param="state", hint="use one of: %s" % ", ".join(STATES))
+        hostname = p.get("hostname")
+        if hostname is not None and not HOSTNAME_RE.match(hostname):
+            raise VzConfigError("%r is not a host name" % hostname, param="hostname",
+                                hint="use letters, digits and '-', dot-separated labels of at most 63 characters")
+        nameserver = p.get("nameserver")
+        for ns in nameserver or ():
+            if not NAMESERVER_RE.match(str(ns)):
+                raise VzConfigError("%r is not an IP address" % ns, param="nameserver", hint="give IPv4 or IPv6 addresses")
+        searchdomain = p.get("searchdomain")
+        for dom in searchdomain or ():
+            if not DOMAIN_RE.match(str(dom)):
+                raise VzConfigError("%r is not a domain name" % dom, param="searchdomain", hint="give DNS domain names")
+        stop_timeout = p.get("stop_timeout")
+        stop_timeout = 60 if stop_timeout is None else int(stop_timeout)
+        if stop_timeout < 0:
+            raise VzConfigError("%d is negative" % stop_timeout, param="stop_timeout", hint="give seconds, 0 or more")
+        cfg = {}
+        for key, value in (p.get("config") or {}).items():
+            config.validate_key(key)
+            if key in OPTION_KEYS:
+                raise VzConfigError("key %s is managed by %s" % (key, OPTION_KEYS[key]), param="config.%s" % key,
+                                    hint="set it through that option instead")
+            text = _config_value(key, value)
+            if text is not None:
+                config.validate_value(key, text)
+            cfg[key] = text
+        layout = p.get("layout")
+        if layout is not None and layout not in LAYOUTS:
+            raise VzConfigError("unknown layout %r" % layout, param="layout", hint="use one of: %s" % ", ".join(sorted(LAYOUTS)))
+        ostemplate = p.get("ostemplate")
+        if ostemplate is not None:
+            validate_template_name(ostemplate)
+        return cls(ctid=ctid, state=state, ostemplate=ostemplate, layout=layout,
+                   config_sample=p.get("config_sample"), hostname=hostname,
+                   nameserver=tuple(str(n) for n in nameserver) if nameserver is not None else None,
+                   searchdomain=tuple(str(d) for d in searchdomain) if searchdomain is not None else None,
+                   onboot=p.get("onboot"), config=cfg, stop_timeout=stop_timeout,
+                   vz_conf=p.get("vz_conf") or "/etc/vz/vz.conf")
+
+
+__all__ = ["STATES", "ContainerSpec", "validate_ctid"]
