@@ -426,3 +426,26 @@ def _diff(ctx, obs, container, p) -> list:
 
 __all__ = ["Context", "Observed", "Change", "Plan", "observe", "plan", "Apply", "ensure", "describe",
            "VzError"]
+
+
+def info(vz_conf: str, host, ctids=None) -> list:
+    """Every container with a CTID.conf (or only ``ctids``), described as they are now."""
+    from ._spec import ContainerSpec, validate_ctid
+
+    conf_dir = VzGlobals.load(vz_conf).conf_dir
+    if ctids is None:
+        try:
+            names = os.listdir(conf_dir)
+        except FileNotFoundError:
+            names = []
+        ctids = sorted((n[:-5] for n in names if n.endswith(".conf") and not n.startswith(".")),
+                       key=lambda c: (not c.isdigit(), int(c) if c.isdigit() else 0, c))
+    out = []
+    for ctid in ctids:
+        ctx, _conf = Context.build(ContainerSpec(ctid=validate_ctid(ctid), vz_conf=vz_conf), host)
+        obs = observe(ctx)
+        out.append(describe(ctx, obs, state=obs.state, conf=obs.conf))
+    return out
+
+
+__all__ += ["info"]

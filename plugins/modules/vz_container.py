@@ -1,0 +1,287 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vzkit.vz contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vz_container
+short_description: Manage OpenVZ-style system containers on a stock Linux host
+version_added: 0.1.0
+description:
+  - Creates, mounts, starts, stops, restarts and destroys system containers on the host the module
+    runs on, the way C(vzctl) did on OpenVZ, with the configuration kept in OpenVZ's format
+    (C(/etc/vz/conf/CTID.conf)).
+  - A container is a directory tree made from an OS template cache (C(TEMPLATE/cache/NAME.tar.{zst,xz,gz})).
+    Started, its own init runs as pid 1 of new mount, pid, UTS, IPC, network and cgroup namespaces,
+    in its own cgroup, detached from Ansible; no process of vzkit stays behind. Its console output
+    goes to C(VZ_LOG_DIR/CTID.console.log).
+  - State is found again from disk and C(/proc) only (C(VZ_RUN_DIR/CTID/init.pid) holds the init's
+    pid and start time), so a container outlives the Ansible run that started it.
+  - Runs on one container serialize through a lock in C(LOCKDIR); runs on different containers do not.
+  - The host writes C(/etc/hostname), C(/etc/hosts) and C(/etc/resolv.conf) inside the container's
+    tree at start (and live when they change on a running container) without following any link
+    out of that tree.
+author:
+  - vzkit.vz contributors
+extends_documentation_fragment:
+  - vzkit.vz._attributes
+  - vzkit.vz._attributes.actiongroup_vz
+  - vzkit.vz._common
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the container's state before and after, and the full text of C(CTID.conf)
+        before and after.
+  idempotent:
+    support: partial
+    details:
+      - O(state=restarted) always restarts, and so always reports a change.
+  platform:
+    platforms: linux
+options:
+  ctid:
+    description:
+      - The container's id, as in OpenVZ.
+      - Digits (V(101)) or a name of letters, digits, C(-), C(_) and C(.), not starting with C(.),
+        at most 64 characters. Anything else is rejected before any change.
+    type: str
+    required: true
+    aliases: [name]
+  state:
+    description:
+      - V(present) makes sure the container exists (creating it stopped) and leaves a running one running.
+      - V(mounted) makes sure its root area is mounted and that it is not running (a running container is stopped, its root stays mounted).
+      - V(started) makes sure it runs (creating and mounting it as needed).
+      - V(stopped) makes sure it exists, does not run, and its root area is unmounted.
+      - V(restarted) stops it if it runs, then starts it.
+      - V(absent) stops it and removes its private area, root area, console log and config.
+    type: str
+    choices: [present, mounted, started, stopped, restarted, absent]
+    default: present
+  ostemplate:
+    description:
+      - Name of the OS template cache to create the container from, for example V(busybox) or
+        V(debian-12-x86_64-minimal), found as C(TEMPLATE/cache/NAME.tar.zst), C(.tar.xz), C(.tar.gz) or C(.tar).
+      - Needed when the container is created, unless vz.conf sets C(DEF_OSTEMPLATE). Ignored, with
+        a warning, for an existing container created from another template.
+    type: str
+  layout:
+    description:
+      - How the container's files are stored. V(simfs) keeps the private area as a directory on the
+        host's filesystem, bind-mounted onto the root area.
+      - Defaults to C(VE_LAYOUT) from vz.conf, else V(simfs). A container's layout cannot change after creation.
+    type: str
+    choices: [simfs]
+  config_sample:
+    description:
+      - Config sample applied at creation, as C(vzctl create --config NAME) does:
+        C(ve-NAME.conf-sample) from the config directory, or a built-in sample (V(vps.basic), OpenVZ's
+        sample of that name; V(unlimited), no resource keys).
+      - Defaults to C(CONFIGFILE) from vz.conf, else none. Used only at creation.
+    type: str
+  hostname:
+    description:
+      - Host name of the container (C(HOSTNAME)); written to its C(/etc/hostname) and C(/etc/hosts)
+        and set in its UTS namespace, live when it runs.
+      - When never set, a started container's UTS host name is its ctid and its files are left alone.
+    type: str
+  nameserver:
+    description:
+      - DNS servers (C(NAMESERVER)), written to the container's C(/etc/resolv.conf).
+      - An empty list removes them from the config (the container's file is then left as it is).
+    type: list
+    elements: str
+  searchdomain:
+    description:
+      - DNS search domains (C(SEARCHDOMAIN)), written to the container's C(/etc/resolv.conf).
+    type: list
+    elements: str
+  onboot:
+    description:
+      - Whether the host starts the container at boot (C(ONBOOT)).
+    type: bool
+  config:
+    description:
+      - Raw C(CTID.conf) keys and values, as in OpenVZ, for example C(NUMPROC: "65:65") or C(DISKSPACE: 10G:11G).
+      - Values are validated by key family (UBC C(barrier:limit) pairs with C(K/M/G/T/P) suffixes,
+        counts, C(yes)/C(no) flags); keys unknown to vzkit are kept as given.
+      - A V(null) value removes the key. Keys managed by another option (C(HOSTNAME), C(NAMESERVER),
+        C(SEARCHDOMAIN), C(ONBOOT), C(OSTEMPLATE), C(VE_LAYOUT), C(VE_ROOT), C(VE_PRIVATE), C(ORIGIN_SAMPLE))
+        are refused.
+      - Keys not given here are left as they are in the file.
+    type: dict
+    default: {}
+  stop_timeout:
+    description:
+      - Seconds to wait for the container's init to shut down after being asked (SIGRTMIN+4 for systemd,
+        SIGUSR2 for busybox init, SIGTERM otherwise) before everything left in its cgroup is killed.
+    type: int
+    default: 60
+notes:
+  - Needs root on the target (namespaces, mounts and cgroups).
+  - Works on cgroup v1, hybrid and v2 hosts; the hierarchy is detected once per run.
+seealso:
+  - module: vzkit.vz.vz_container_info
+"""
+
+EXAMPLES = r"""
+- name: Create a container from the busybox template (stopped)
+  vzkit.vz.vz_container:
+    ctid: "101"
+    ostemplate: busybox
+    hostname: ct101.example.org
+
+- name: Create and start a container with OpenVZ's vps.basic limits and DNS settings
+  vzkit.vz.vz_container:
+    ctid: web1
+    state: started
+    ostemplate: debian-12-x86_64-minimal
+    config_sample: vps.basic
+    hostname: web1.example.org
+    nameserver: [198.51.100.53]
+    searchdomain: [example.org]
+    onboot: true
+
+- name: Set raw CTID.conf keys, and remove one
+  vzkit.vz.vz_container:
+    ctid: "101"
+    config:
+      NUMPROC: "128:128"
+      DESCRIPTION: build host
+      KMEMSIZE: null
+
+- name: Mount the root area of a stopped container (to inspect or repair it)
+  vzkit.vz.vz_container:
+    ctid: "101"
+    state: mounted
+
+- name: Stop a container, giving its init 30 seconds to shut down
+  vzkit.vz.vz_container:
+    ctid: "101"
+    state: stopped
+    stop_timeout: 30
+
+- name: Restart a container
+  vzkit.vz.vz_container:
+    ctid: "101"
+    state: restarted
+
+- name: Destroy a container
+  vzkit.vz.vz_container:
+    ctid: "101"
+    state: absent
+
+- name: Use a test tree of its own (paths from another vz.conf)
+  vzkit.vz.vz_container:
+    ctid: "200"
+    state: started
+    ostemplate: busybox
+    vz_conf: /srv/vz-test/etc/vz/vz.conf
+"""
+
+RETURN = r"""
+container:
+  description: The container as it is after the run (in check mode, as it would be).
+  returned: always
+  type: dict
+  contains:
+    ctid:
+      description: The container's id.
+      type: str
+      sample: "101"
+    state:
+      description: V(absent), V(stopped), V(mounted) or V(running).
+      type: str
+      sample: running
+    init_pid:
+      description: Host pid of the container's init while it runs, else V(null).
+      type: int
+      sample: 41234
+    hostname:
+      description: C(HOSTNAME) from the config.
+      type: str
+      sample: ct101.example.org
+    layout:
+      description: The container's layout.
+      type: str
+      sample: simfs
+    private:
+      description: Path of the private area.
+      type: str
+      sample: /vz/private/101
+    root:
+      description: Path of the root area (where the root is mounted while mounted or running).
+      type: str
+      sample: /vz/root/101
+    ostemplate:
+      description: The template the container was created from.
+      type: str
+      sample: busybox
+    config:
+      description: Every key of C(CTID.conf) with its value; empty when absent.
+      type: dict
+      sample: {"HOSTNAME": "ct101.example.org", "VE_LAYOUT": "simfs", "NUMPROC": "65:65"}
+    console_log:
+      description: Host file that receives the container's console (its C(/dev/console) and init's output).
+      type: str
+      sample: /var/log/vz/101.console.log
+actions:
+  description: The steps planned (check mode) or done, in order, in words.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create container 101 from template busybox (layout simfs)", "start container 101"]
+diff:
+  description: State before and after, and the text of C(CTID.conf) before and after.
+  returned: when diff mode is on
+  type: list
+  elements: dict
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vzkit.vz.plugins.module_utils._container import ensure
+from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzError
+from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost
+from ansible_collections.vzkit.vz.plugins.module_utils._layouts import LAYOUTS
+from ansible_collections.vzkit.vz.plugins.module_utils._spec import ContainerSpec, STATES
+
+
+def argument_spec() -> dict:
+    return dict(
+        ctid=dict(type="str", required=True, aliases=["name"]),
+        state=dict(type="str", default="present", choices=list(STATES)),
+        ostemplate=dict(type="str"),
+        layout=dict(type="str", choices=sorted(LAYOUTS)),
+        config_sample=dict(type="str"),
+        hostname=dict(type="str"),
+        nameserver=dict(type="list", elements="str"),
+        searchdomain=dict(type="list", elements="str"),
+        onboot=dict(type="bool"),
+        config=dict(type="dict", default={}),
+        stop_timeout=dict(type="int", default=60),
+        vz_conf=dict(type="path", default="/etc/vz/vz.conf"),
+    )
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        spec = ContainerSpec.from_params(module.params)
+        result = ensure(spec, ModuleHost(module), diff=module._diff)
+    except VzError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    except Exception as exc:  # unexpected: keep the traceback for a bug report
+        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

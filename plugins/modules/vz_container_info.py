@@ -1,0 +1,131 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vzkit.vz contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vz_container_info
+short_description: List OpenVZ-style containers and their state
+version_added: 0.1.0
+description:
+  - Reports every container that has a C(CTID.conf) (or only those named) with its state, init pid,
+    host name, layout, paths and config, read from disk and C(/proc), like C(vzlist -a).
+author:
+  - vzkit.vz contributors
+extends_documentation_fragment:
+  - vzkit.vz._attributes
+  - vzkit.vz._attributes.actiongroup_vz
+  - vzkit.vz._attributes.info_module
+  - vzkit.vz._common
+attributes:
+  idempotent:
+    support: full
+  platform:
+    platforms: linux
+options:
+  ctid:
+    description:
+      - Containers to report. All containers when omitted.
+      - A named container that does not exist is reported with state V(absent).
+    type: list
+    elements: str
+    aliases: [name]
+seealso:
+  - module: vzkit.vz.vz_container
+"""
+
+EXAMPLES = r"""
+- name: List all containers
+  vzkit.vz.vz_container_info:
+  register: vz
+
+- name: Show a status table
+  ansible.builtin.debug:
+    msg: "{{ item.ctid }} {{ item.state }} {{ item.init_pid }} {{ item.hostname }}"
+  loop: "{{ vz.containers }}"
+
+- name: Report two containers
+  vzkit.vz.vz_container_info:
+    ctid: ["101", web1]
+"""
+
+RETURN = r"""
+containers:
+  description: One entry per container, ordered by numeric ctid, then by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    ctid:
+      description: The container's id.
+      type: str
+      sample: "101"
+    state:
+      description: V(absent), V(stopped), V(mounted) or V(running).
+      type: str
+      sample: running
+    init_pid:
+      description: Host pid of the container's init while it runs, else V(null).
+      type: int
+      sample: 41234
+    hostname:
+      description: C(HOSTNAME) from the config.
+      type: str
+      sample: ct101.example.org
+    layout:
+      description: The container's layout.
+      type: str
+      sample: simfs
+    private:
+      description: Path of the private area.
+      type: str
+      sample: /vz/private/101
+    root:
+      description: Path of the root area.
+      type: str
+      sample: /vz/root/101
+    ostemplate:
+      description: The template the container was created from.
+      type: str
+      sample: busybox
+    config:
+      description: Every key of C(CTID.conf) with its value.
+      type: dict
+      sample: {"HOSTNAME": "ct101.example.org"}
+    console_log:
+      description: Host file that receives the container's console.
+      type: str
+      sample: /var/log/vz/101.console.log
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vzkit.vz.plugins.module_utils._container import info
+from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzError
+from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost
+
+
+def argument_spec() -> dict:
+    return dict(
+        ctid=dict(type="list", elements="str", aliases=["name"]),
+        vz_conf=dict(type="path", default="/etc/vz/vz.conf"),
+    )
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        containers = info(module.params["vz_conf"], ModuleHost(module), module.params["ctid"])
+    except VzError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    except Exception as exc:  # unexpected: keep the traceback for a bug report
+        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
+    module.exit_json(changed=False, containers=containers)
+
+
+if __name__ == "__main__":
+    main()
