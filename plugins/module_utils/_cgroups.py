@@ -128,7 +128,7 @@ class Cgroups:
     def pids(self, ctid: str) -> set:
         found = set()
         for path in self.paths(ctid):
-            for root, _dirs, _files in os.walk(path):
+            for root, _subdirs, _names in os.walk(path):
                 found.update(int(p) for p in _read(os.path.join(root, "cgroup.procs")).split())
         return found
 
@@ -163,7 +163,7 @@ class Cgroups:
 
     @staticmethod
     def _rmdir(path: str) -> None:
-        for _ in range(50):
+        for _attempt in range(50):
             try:
                 os.rmdir(path)
                 return

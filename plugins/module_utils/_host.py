@@ -63,7 +63,7 @@ class Host:
     def run(self, argv, *, check: bool = True, data: bytes | None = None) -> CmdResult:
         argv = [str(a) for a in argv]
         env = dict(os.environ, **CMD_ENV)
-        proc = subprocess.run(argv, input=data, capture_output=True, env=env, close_fds=True)
+        proc = subprocess.run(argv, input=data, capture_output=True, env=env, close_fds=True, check=False)
         res = CmdResult(argv, proc.returncode,
                         proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
         if check and res.rc != 0:

@@ -44,7 +44,7 @@ def parse_mountinfo(text: str) -> list:
     for line in text.splitlines():
         if not line.strip():
             continue
-        left, _, right = line.partition(" - ")
+        left, _sep, right = line.partition(" - ")
         f = left.split(" ")
         r = right.split(" ")
         entries.append(MountEntry(int(f[0]), int(f[1]), f[2], unescape(f[3]), unescape(f[4]), f[5],

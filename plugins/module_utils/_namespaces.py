@@ -118,7 +118,7 @@ def set_live_hostname(pid: int, hostname: str) -> None:
             code = 0
         finally:
             os._exit(code)
-    _, status = os.waitpid(child, 0)
+    status = os.waitpid(child, 0)[1]
     if os.waitstatus_to_exitcode(status) != 0:
         raise OSError(1, "could not set the hostname of the container with init pid %d" % pid)
 

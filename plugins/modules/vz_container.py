@@ -24,7 +24,7 @@ description:
     tree at start (and live when they change on a running container) without following any link
     out of that tree.
 author:
-  - vzkit.vz contributors
+  - vzkit.vz contributors (@vzkit)
 extends_documentation_fragment:
   - vzkit.vz._attributes
   - vzkit.vz._attributes.actiongroup_vz
@@ -79,7 +79,7 @@ options:
     choices: [simfs]
   config_sample:
     description:
-      - Config sample applied at creation, as C(vzctl create --config NAME) does:
+      - Config sample applied at creation, as C(vzctl create --config NAME) does it, from
         C(ve-NAME.conf-sample) from the config directory, or a built-in sample (V(vps.basic), OpenVZ's
         sample of that name; V(unlimited), no resource keys).
       - Defaults to C(CONFIGFILE) from vz.conf, else none. Used only at creation.
@@ -107,7 +107,7 @@ options:
     type: bool
   config:
     description:
-      - Raw C(CTID.conf) keys and values, as in OpenVZ, for example C(NUMPROC: "65:65") or C(DISKSPACE: 10G:11G).
+      - Raw C(CTID.conf) keys and values, as in OpenVZ, for example C(NUMPROC) V(65:65) or C(DISKSPACE) V(10G:11G).
       - Values are validated by key family (UBC C(barrier:limit) pairs with C(K/M/G/T/P) suffixes,
         counts, C(yes)/C(no) flags); keys unknown to vzkit are kept as given.
       - A V(null) value removes the key. Keys managed by another option (C(HOSTNAME), C(NAMESERVER),

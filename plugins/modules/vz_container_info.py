@@ -13,7 +13,7 @@ description:
   - Reports every container that has a C(CTID.conf) (or only those named) with its state, init pid,
     host name, layout, paths and config, read from disk and C(/proc), like C(vzlist -a).
 author:
-  - vzkit.vz contributors
+  - vzkit.vz contributors (@vzkit)
 extends_documentation_fragment:
   - vzkit.vz._attributes
   - vzkit.vz._attributes.actiongroup_vz
