@@ -17,15 +17,18 @@ from ._errors import VzConfigError
 from . import _units as units
 
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
-KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+KEY_RE = re.compile(r"[A-Z][A-Z0-9_]*")  # used with fullmatch
 
 
 def _unquote(raw: str) -> str:
+    """The value of a shell assignment's right-hand side: quotes removed, a trailing comment dropped."""
     raw = raw.strip()
-    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
-        return raw[1:-1]
-    # an unquoted value ends at an unescaped comment
-    return raw.split(" #", 1)[0].strip()
+    if raw[:1] in ("'", '"'):
+        end = raw.find(raw[0], 1)
+        if end > 0 and (not raw[end + 1:].strip() or raw[end + 1:].lstrip().startswith("#")):
+            return raw[1:end]
+    # an unquoted value ends at a comment
+    return raw.split(" #", 1)[0].split("\t#", 1)[0].strip()
 
 
 @dataclass
@@ -108,8 +111,10 @@ YES_NO = ("ONBOOT", "DISABLED")
 def validate_value(key: str, value: str, *, param: str = "config") -> None:
     """Raise VzConfigError when a known key has a value OpenVZ would reject."""
     where = "%s.%s" % (param, key)
-    if "\n" in value or '"' in value or "\\" in value or "`" in value or "$(" in value:
-        raise VzConfigError("value %r has a newline, quote, backslash or command substitution" % value,
+    # Any line break str.splitlines() knows (\r, \x0b, \x85, \u2028, ...) would start a new key on re-read.
+    if (any(not ch.isprintable() and ch != "\t" for ch in value)
+            or '"' in value or "\\" in value or "`" in value or "$(" in value):
+        raise VzConfigError("value %r has a control character, quote, backslash or command substitution" % value,
                             param=where, hint="give a plain value; CTID.conf is read by shells")
     if key in UBC_PAGES:
         units.parse_pair(value, unit=units.UNIT_PAGES, param=where)
@@ -122,7 +127,7 @@ def validate_value(key: str, value: str, *, param: str = "config") -> None:
     elif key in ("RAM", "SWAP"):
         units.parse_size(value, unit=units.UNIT_BYTES, param=where)
     elif key in SINGLE_INTS:
-        if not re.match(r"^\d+$", value.strip()):
+        if not re.fullmatch(r"\d+", value.strip()):
             raise VzConfigError("%s is not a whole number" % value, param=where, hint="use digits only, e.g. 1000")
     elif key in YES_NO:
         if value not in ("yes", "no"):
@@ -130,7 +135,7 @@ def validate_value(key: str, value: str, *, param: str = "config") -> None:
 
 
 def validate_key(key: str, *, param: str = "config") -> None:
-    if not KEY_RE.match(key):
+    if not KEY_RE.fullmatch(key):
         raise VzConfigError("%r is not a config key" % key, param=param,
                             hint="keys are upper case letters, digits and _, starting with a letter (e.g. NUMPROC)")
 

@@ -163,7 +163,11 @@ def plan(spec, ctx: Context, obs: Observed) -> Plan:
     p = Plan(conf_before=obs.conf.render() if obs.conf is not None else None)
     target = TARGET[spec.state]
     if target == "absent":
-        if obs.conf is not None or obs.private_exists or obs.leftovers or obs.stale or obs.mounted:
+        if obs.conf is None and obs.private_exists:
+            raise VzStateError("private area %s exists but container %s has no config %s"
+                               % (ctx.private, spec.ctid, ctx.conf_path), param="ctid",
+                               hint="vzkit never leaves one so; it is not ours to remove: inspect it and remove it by hand")
+        if obs.conf is not None or obs.leftovers or obs.stale or obs.mounted:
             if obs.running:
                 p.add("running", True, False, "stop container %s" % spec.ctid, "stop")
             p.add("container", obs.state, "absent",
@@ -203,7 +207,8 @@ def _plan_existence(spec, ctx, obs, p: Plan) -> None:
         keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
         p.add("config", {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys},
               "write %s (%s)" % (ctx.conf_path, ", ".join(keys)), "write_config")
-        if obs.running and any(k in IDENTITY_KEYS for k in keys):
+        stays_running = obs.running and spec.state in ("present", "started")  # a (re)start writes them anyway
+        if stays_running and any(k in IDENTITY_KEYS for k in keys):
             p.add("identity", None, None, "apply hostname and nameservers to the running container", "identity_live")
 
 
@@ -315,8 +320,7 @@ class Apply:
         ctx = self.ctx
         rec = process.read_record(ctx.run_dir)
         if process.is_alive(rec):
-            process.signal_init(rec, process.halt_signal(ctx.root))
-            if not process.wait_gone(rec, self.spec.stop_timeout):
+            if not process.halt(rec, process.halt_signal(ctx.root), self.spec.stop_timeout):
                 self.ctx.host.warn("container %s did not stop within %ds; killed" % (ctx.ctid, self.spec.stop_timeout))
                 process.signal_init(rec, signal.SIGKILL)
                 process.wait_gone(rec, 10)

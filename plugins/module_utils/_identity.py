@@ -21,7 +21,7 @@ def render_hostname(hostname: str) -> str:
 def render_hosts(old, hostname: str) -> str:
     """Keep the container's own lines; manage one marked line that maps the hostname."""
     lines = [ln for ln in (old or "").splitlines() if not ln.rstrip().endswith(MARK)]
-    if not any(ln.split()[1:2] == ["localhost"] for ln in lines if ln.strip() and not ln.startswith("#")):
+    if not any("localhost" in ln.split()[1:] for ln in lines if ln.strip() and not ln.lstrip().startswith("#")):
         lines.insert(0, "127.0.0.1\tlocalhost")
     names = hostname if "." not in hostname else "%s %s" % (hostname, hostname.split(".")[0])
     lines.append("127.0.1.1\t%s  %s" % (names, MARK))

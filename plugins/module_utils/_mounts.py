@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 from dataclasses import dataclass
 
 from . import _libc as libc
@@ -65,7 +66,8 @@ def mounts_at(entries, mount_point: str) -> list:
 
 def mounts_under(entries, path: str) -> list:
     path = os.path.normpath(path)
-    return [e for e in entries if e.mount_point == path or e.mount_point.startswith(path + "/")]
+    prefix = path.rstrip("/") + "/"
+    return [e for e in entries if e.mount_point == path or e.mount_point.startswith(prefix)]
 
 
 def bind(source: str, target: str) -> None:
@@ -128,10 +130,11 @@ def write_in_root(root: str, relpath: str, data: str, mode: int = 0o644) -> bool
     try:
         payload = data.encode("utf-8")
         try:
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+            # O_NONBLOCK: a FIFO planted at the name must not hang us; only a plain file is compared.
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
             try:
                 st = os.fstat(fd)
-                if st.st_nlink == 1 and os.read(fd, len(payload) + 1) == payload:
+                if stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and os.read(fd, len(payload) + 1) == payload:
                     return False
             finally:
                 os.close(fd)
@@ -167,14 +170,34 @@ def read_in_root(root: str, relpath: str):
     finally:
         os.close(root_fd)
     try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
     except OSError:
         return None
     finally:
         os.close(dir_fd)
     with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device is not a config file
+            return None
         return fh.read(1 << 20).decode("utf-8", "replace")
 
 
+def readlink_in_root(root: str, relpath: str):
+    """The target of a link inside the tree (its directories resolved inside it), or None."""
+    rel_dir, name = os.path.split(relpath.lstrip("/"))
+    root_fd = os.open(root, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        dir_fd = _open_dir_in_root(root_fd, rel_dir)
+    except OSError:
+        return None
+    finally:
+        os.close(root_fd)
+    try:
+        return os.readlink(name, dir_fd=dir_fd)
+    except OSError:
+        return None
+    finally:
+        os.close(dir_fd)
+
+
 __all__ = ["MountEntry", "parse_mountinfo", "read_mountinfo", "mounts_at", "mounts_under", "bind",
-           "unmount", "write_in_root", "read_in_root", "unescape"]
+           "unmount", "write_in_root", "read_in_root", "readlink_in_root", "unescape"]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from . import _libc as libc
 from . import _namespaces as ns
 from ._errors import VzStateError
+from ._mounts import readlink_in_root
 
 RECORD = "init.pid"
 
@@ -168,6 +169,27 @@ def wait_gone(rec: InitRecord, timeout: float) -> bool:
             os.close(pidfd)
 
 
+def halt(rec: InitRecord, sig: int, timeout: float) -> bool:
+    """Ask the init to shut down with sig; True if it exited within timeout.
+
+    The init of a pid namespace receives only the signals it handles or blocks: one sent just after
+    start, before the init has set itself up, is silently dropped, and /proc does not tell when it is
+    ready (busybox init waits in sigtimedwait, which hides the signal from SigCgt and SigBlk). So the
+    signal is sent again, with backoff, until the init exits; an init already shutting down ignores
+    the repeats (a default disposition drops them at a namespace's init).
+    """
+    deadline = time.monotonic() + timeout
+    interval = 0.05
+    while True:
+        signal_init(rec, sig)
+        remaining = deadline - time.monotonic()
+        if wait_gone(rec, max(0.0, min(interval, remaining))):
+            return True
+        if remaining <= interval:
+            return False
+        interval = min(interval * 2, 1.0)
+
+
 def signal_init(rec: InitRecord, sig: int) -> None:
     """Signal the init only if it is still the process we started (pid reuse guard)."""
     if is_alive(rec):
@@ -180,16 +202,13 @@ def nsenter_argv(nsenter: str, rec: InitRecord, argv) -> list:
 
 
 __all__ = ["InitRecord", "proc_starttime", "read_record", "write_record", "is_alive", "spawn_init",
-           "wait_gone", "signal_init", "nsenter_argv"]
+           "wait_gone", "halt", "signal_init", "nsenter_argv"]
 
 
 # How each init asks to be shut down cleanly: systemd powers off on SIGRTMIN+4, busybox init on
 # SIGUSR2; sysvinit and anything unknown get SIGTERM, then the stop timeout and SIGKILL.
 def halt_signal(root: str) -> int:
-    try:
-        target = os.readlink(os.path.join(root, "sbin", "init"))  # only read the link, never follow
-    except OSError:
-        target = ""
+    target = readlink_in_root(root, "sbin/init") or ""  # /sbin itself may be a link: resolve in the tree
     name = os.path.basename(target)
     if "systemd" in target:
         return signal.SIGRTMIN + 4

@@ -62,7 +62,7 @@ ONBOOT="no"
 """
 
 BUILTIN = {"vps.basic": VPS_BASIC, "unlimited": UNLIMITED}
-NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # used with fullmatch
 
 
 def sample_path(conf_dir: str, name: str) -> str:
@@ -71,7 +71,7 @@ def sample_path(conf_dir: str, name: str) -> str:
 
 def load_sample(conf_dir: str, name: str) -> str:
     """Text of sample NAME: the file in conf_dir if present, else the built-in one."""
-    if not NAME_RE.match(name or ""):
+    if not NAME_RE.fullmatch(name or ""):
         raise VzConfigError("%r is not a sample name" % name, param="config_sample",
                             hint="use a name such as vps.basic (file ve-NAME.conf-sample)")
     path = sample_path(conf_dir, name)

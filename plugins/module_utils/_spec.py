@@ -8,6 +8,7 @@ Private to vzkit.vz; may change in any release.
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 
@@ -17,11 +18,10 @@ from ._layouts import LAYOUTS
 from ._templates import validate_name as validate_template_name
 
 STATES = ("present", "mounted", "started", "stopped", "restarted", "absent")
-CTID_RE = re.compile(r"^(?!\.)[A-Za-z0-9_.-]{1,64}$")
-HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                         r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+CTID_RE = re.compile(r"(?!\.)[A-Za-z0-9_.-]{1,64}")
+HOSTNAME_RE = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                         r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
 DOMAIN_RE = HOSTNAME_RE
-NAMESERVER_RE = re.compile(r"^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$")
 # Keys owned by dedicated options (or by vz.conf): `config` may not set them.
 OPTION_KEYS = {"HOSTNAME": "hostname", "NAMESERVER": "nameserver", "SEARCHDOMAIN": "searchdomain",
                "ONBOOT": "onboot", "OSTEMPLATE": "ostemplate", "VE_LAYOUT": "layout",
@@ -29,9 +29,17 @@ OPTION_KEYS = {"HOSTNAME": "hostname", "NAMESERVER": "nameserver", "SEARCHDOMAIN
                "ORIGIN_SAMPLE": "config_sample"}
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.split("%", 1)[0] if ":" in text else text)  # IPv6 may carry a %zone
+    except ValueError:
+        return False
+    return True
+
+
 def validate_ctid(ctid) -> str:
     text = str(ctid) if ctid is not None else ""
-    if not CTID_RE.match(text) or text in (".", ".."):
+    if not CTID_RE.fullmatch(text) or text in (".", ".."):
         raise VzConfigError("%r is not a container id" % text, param="ctid",
                             hint="use digits (101) or a name of letters, digits, '-', '_' and '.', "
                                  "not starting with '.', at most 64 characters")
@@ -70,16 +78,16 @@ class ContainerSpec:
         if state not in STATES:
             raise VzConfigError("%r is not a state" % state, param="state", hint="use one of: %s" % ", ".join(STATES))
         hostname = p.get("hostname")
-        if hostname is not None and not HOSTNAME_RE.match(hostname):
+        if hostname is not None and not HOSTNAME_RE.fullmatch(hostname):
             raise VzConfigError("%r is not a host name" % hostname, param="hostname",
                                 hint="use letters, digits and '-', dot-separated labels of at most 63 characters")
         nameserver = p.get("nameserver")
         for ns in nameserver or ():
-            if not NAMESERVER_RE.match(str(ns)):
+            if not _is_ip(str(ns)):
                 raise VzConfigError("%r is not an IP address" % ns, param="nameserver", hint="give IPv4 or IPv6 addresses")
         searchdomain = p.get("searchdomain")
         for dom in searchdomain or ():
-            if not DOMAIN_RE.match(str(dom)):
+            if not DOMAIN_RE.fullmatch(str(dom)):
                 raise VzConfigError("%r is not a domain name" % dom, param="searchdomain", hint="give DNS domain names")
         stop_timeout = p.get("stop_timeout")
         stop_timeout = 60 if stop_timeout is None else int(stop_timeout)

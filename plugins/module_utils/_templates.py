@@ -15,11 +15,11 @@ from ._errors import VzConfigError
 
 # Searched in this order when several caches of one name exist.
 EXTENSIONS = ((".tar.zst", "--zstd"), (".tar.xz", "--xz"), (".tar.gz", "--gzip"), (".tar", None))
-NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
+NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")  # used with fullmatch
 
 
 def validate_name(name: str, *, param: str = "ostemplate") -> None:
-    if not NAME_RE.match(name or "") or ".." in name:
+    if not NAME_RE.fullmatch(name or "") or ".." in name:
         raise VzConfigError("%r is not a template name" % name, param=param,
                             hint="use a cache name such as debian-12-x86_64-minimal (no '/', not starting with '.')")
 
@@ -31,7 +31,7 @@ def find_cache(template_dir: str, name: str, *, param: str = "ostemplate") -> st
         path = os.path.join(cache_dir, name + ext)
         if os.path.isfile(path):
             return path
-    available = sorted(n.split(".tar")[0] for n in _listdir(cache_dir) if ".tar" in n)
+    available = sorted({n.split(".tar")[0] for n in _listdir(cache_dir) if ".tar" in n})
     raise VzConfigError("template %r not found in %s" % (name, cache_dir), param=param,
                         hint="build it first, or use one of: %s" % (", ".join(available) or "(none cached)"))
 

@@ -59,7 +59,7 @@ def parse_pair(text, *, unit: int = UNIT_BYTES, param: str = "value"):
                             hint="write it as VALUE or BARRIER:LIMIT, e.g. 512M or 65:65")
     barrier = parse_size(parts[0], unit=unit, param=param)
     limit = parse_size(parts[-1], unit=unit, param=param)
-    if barrier is not None and limit is not None and barrier > limit:
+    if limit is not None and (barrier is None or barrier > limit):
         raise VzConfigError("barrier %s is above limit %s" % (parts[0], parts[-1]), param=param,
                             hint="the barrier (first number) must not exceed the limit (second)")
     return barrier, limit
@@ -69,13 +69,14 @@ def format_size(value, *, unit: int = UNIT_BYTES) -> str:
     """Render bytes back into the shortest exact OpenVZ notation (``unlimited`` for None)."""
     if value is None:
         return "unlimited"
-    if unit == UNIT_COUNT:
+    if unit == UNIT_COUNT or value == 0:
         return str(value)
     for suffix in ("T", "G", "M", "K"):
         factor = _SUFFIX[suffix]
         if value and value % factor == 0:
             return "%d%s" % (value // factor, suffix)
-    return str(value)
+    # A bare number would be read in the key's own unit (pages, KiB): say bytes explicitly.
+    return str(value) if unit == UNIT_BYTES else "%dB" % value
 
 
 def format_pair(barrier, limit, *, unit: int = UNIT_BYTES) -> str:

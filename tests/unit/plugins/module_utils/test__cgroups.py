@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: vzkit.vz contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.vzkit.vz.plugins.module_utils import _cgroups as cgroups
+from ansible_collections.vzkit.vz.plugins.module_utils._cgroups import Cgroups, Hierarchy, Layout
+from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzUnsupported
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def fixture_text(name: str) -> str:
+    with open(os.path.join(FIXTURES, name), encoding="utf-8") as fh:
+        return fh.read()
+
+
+def controllers_file(contents: dict):
+    """A reader for cgroup.controllers files: the captured contents, by path."""
+    asked = []
+
+    def read(path):
+        asked.append(path)
+        return contents[path]
+    read.asked = asked
+    return read
+
+
+def test_v1_hybrid_captured_on_this_kind_of_host():
+    read = controllers_file({"/sys/fs/cgroup/unified/cgroup.controllers": ""})
+    layout = cgroups.detect_from_mountinfo(fixture_text("mountinfo-cgroup-v1-hybrid.txt"), read=read)
+    assert layout.mode == "hybrid"
+    assert [(h.path, h.version, h.controllers) for h in layout.hierarchies] == [
+        ("/sys/fs/cgroup/cpu", 1, ("cpu",)),
+        ("/sys/fs/cgroup/cpuacct", 1, ("cpuacct",)),
+        ("/sys/fs/cgroup/cpuset", 1, ("cpuset",)),
+        ("/sys/fs/cgroup/memory", 1, ("memory",)),
+        ("/sys/fs/cgroup/devices", 1, ("devices",)),
+        ("/sys/fs/cgroup/freezer", 1, ("freezer",)),
+        ("/sys/fs/cgroup/blkio", 1, ("blkio",)),
+        ("/sys/fs/cgroup/pids", 1, ("pids",)),
+        ("/sys/fs/cgroup/systemd", 1, ("name=systemd",)),
+        ("/sys/fs/cgroup/unified", 2, ()),
+    ]
+    assert read.asked == ["/sys/fs/cgroup/unified/cgroup.controllers"]
+
+
+def test_v1_legacy():
+    layout = cgroups.detect_from_mountinfo(fixture_text("mountinfo-cgroup-v1-legacy.txt"))
+    assert layout.mode == "legacy"
+    assert [(h.path, h.version, h.controllers) for h in layout.hierarchies] == [
+        ("/sys/fs/cgroup/systemd", 1, ("name=systemd",)),  # xattr and release_agent=... are not controllers
+        ("/sys/fs/cgroup/cpu,cpuacct", 1, ("cpuacct", "cpu")),
+        ("/sys/fs/cgroup/memory", 1, ("memory",)),
+        ("/sys/fs/cgroup/net_cls,net_prio", 1, ("net_prio", "net_cls")),
+        ("/sys/fs/cgroup/cpuset", 1, ("cpuset",)),
+        ("/sys/fs/cgroup/pids", 1, ("pids",)),
+        ("/sys/fs/cgroup/blkio", 1, ("blkio",)),
+        ("/sys/fs/cgroup/devices", 1, ("devices",)),
+        ("/sys/fs/cgroup/freezer", 1, ("freezer",)),
+        ("/sys/fs/cgroup/hugetlb", 1, ("hugetlb",)),
+        ("/sys/fs/cgroup/perf_event", 1, ("perf_event",)),
+    ]
+
+
+@pytest.mark.parametrize("controllers, expected", [
+    ("cpuset cpu io memory hugetlb pids rdma misc\n", ("cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc")),
+    ("", ()),
+])
+def test_v2_unified(controllers, expected):
+    read = controllers_file({"/sys/fs/cgroup/cgroup.controllers": controllers})
+    layout = cgroups.detect_from_mountinfo(fixture_text("mountinfo-cgroup-v2-unified.txt"), read=read)
+    assert layout == Layout("unified", (Hierarchy("/sys/fs/cgroup", 2, expected),))
+
+
+def test_v2_without_reader_has_no_controllers():
+    layout = cgroups.detect_from_mountinfo(fixture_text("mountinfo-cgroup-v2-unified.txt"))
+    assert layout == Layout("unified", (Hierarchy("/sys/fs/cgroup", 2, ()),))
+
+
+def test_cgroup_mounts_elsewhere_are_ignored():
+    text = fixture_text("mountinfo-cgroup-v2-unified.txt") + (
+        "200 28 0:26 / /vz/root/101/sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw\n"
+        "201 28 0:29 / /var/lib/machines/old/sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n")
+    layout = cgroups.detect_from_mountinfo(text)
+    assert [h.path for h in layout.hierarchies] == ["/sys/fs/cgroup"]
+    assert layout.mode == "unified"
+
+
+@pytest.mark.parametrize("name", ["mountinfo-binds-escapes.txt", "mountinfo-cgroup-v1-hybrid.txt"])
+def test_no_cgroups_is_unsupported(name):
+    # the same hosts with their cgroup and cgroup2 mounts removed
+    text = "".join(ln for ln in fixture_text(name).splitlines(True) if " - cgroup" not in ln)
+    with pytest.raises(VzUnsupported) as exc:
+        cgroups.detect_from_mountinfo(text)
+    assert "control groups is not available on this host" in str(exc.value)
+    assert "CONFIG_CGROUPS" in exc.value.details["hint"]
+
+
+def test_detect_on_this_host():
+    layout = cgroups.detect()
+    assert layout.mode in ("unified", "hybrid", "legacy")
+    assert layout.hierarchies
+    assert all(h.path.startswith(cgroups.CGROUP_ROOT) for h in layout.hierarchies)
+
+
+@pytest.mark.parametrize("parent, ctid, expected", [
+    ("vz", "101", ["/sys/fs/cgroup/cpu/vz/101", "/sys/fs/cgroup/memory/vz/101", "/sys/fs/cgroup/unified/vz/101"]),
+    ("/vz/", "web-1", ["/sys/fs/cgroup/cpu/vz/web-1", "/sys/fs/cgroup/memory/vz/web-1", "/sys/fs/cgroup/unified/vz/web-1"]),
+    ("machine.slice/vz", "101",
+     ["/sys/fs/cgroup/cpu/machine.slice/vz/101", "/sys/fs/cgroup/memory/machine.slice/vz/101",
+      "/sys/fs/cgroup/unified/machine.slice/vz/101"]),
+])
+def test_paths_hybrid(parent, ctid, expected):
+    layout = Layout("hybrid", (Hierarchy("/sys/fs/cgroup/cpu", 1, ("cpu",)),
+                               Hierarchy("/sys/fs/cgroup/memory", 1, ("memory",)),
+                               Hierarchy("/sys/fs/cgroup/unified", 2, ())))
+    assert Cgroups(layout, parent).paths(ctid) == expected
+
+
+def test_paths_unified_default_parent():
+    layout = cgroups.detect_from_mountinfo(fixture_text("mountinfo-cgroup-v2-unified.txt"))
+    groups = Cgroups(layout)
+    assert groups.parent == "vz"
+    assert groups.paths("101") == ["/sys/fs/cgroup/vz/101"]
+
+
+def test_paths_follow_detected_hierarchies():
+    layout = cgroups.detect_from_mountinfo(fixture_text("mountinfo-cgroup-v1-legacy.txt"))
+    paths = Cgroups(layout, "vz").paths("101")
+    assert len(paths) == 11
+    assert paths[0] == "/sys/fs/cgroup/systemd/vz/101"
+    assert "/sys/fs/cgroup/cpu,cpuacct/vz/101" in paths
