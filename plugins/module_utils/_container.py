@@ -387,10 +387,13 @@ def ensure(spec, host, *, diff: bool = False) -> dict:
         return _result(spec, ctx, observe(ctx), check=True, diff=diff)
     lock = ContainerLock(ctx.globals.get("LOCKDIR"), spec.ctid)
     with lock:
-        result = _result(spec, ctx, observe(ctx), check=False, diff=diff)
-        if result["container"]["state"] == "absent":
-            lock.remove()
-        return result
+        try:
+            return _result(spec, ctx, observe(ctx), check=False, diff=diff)
+        finally:
+            # No config, no container: its lock file goes too (destroyed, or a run refused
+            # before creating anything), so a failed run leaves nothing on disk.
+            if not os.path.exists(ctx.conf_path):
+                lock.remove()
 
 
 def _result(spec, ctx, obs, *, check: bool, diff: bool) -> dict:

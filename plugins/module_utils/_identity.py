@@ -10,6 +10,7 @@ through ``_mounts.write_in_root`` so that no link in the container's tree leads 
 from __future__ import annotations
 
 from . import _mounts as mounts
+from ._errors import VzStateError
 
 MARK = "# vzkit: hostname"
 
@@ -38,6 +39,14 @@ def render_resolv(nameservers, searchdomains) -> str:
 
 def write_identity(root: str, *, hostname, nameservers, searchdomains) -> list:
     """Write what the config says into the tree; return the files that changed."""
+    try:
+        return _write_identity(root, hostname=hostname, nameservers=nameservers, searchdomains=searchdomains)
+    except OSError as exc:
+        raise VzStateError("cannot write %s inside the container: %s" % (exc.filename or "/etc", exc.strerror),
+                           hint="its /etc must be a directory inside its own tree (links are resolved inside it)")
+
+
+def _write_identity(root: str, *, hostname, nameservers, searchdomains) -> list:
     changed = []
     if hostname:
         if mounts.write_in_root(root, "etc/hostname", render_hostname(hostname)):
