@@ -21,6 +21,7 @@ from . import _process as process
 from . import _samples as samples
 from . import _templates as templates
 from ._config import ConfFile, VzGlobals, expand
+from ._confine import Confinement
 from ._errors import VzConfigError, VzError, VzStateError
 from ._layouts import get_layout
 from ._lock import ContainerLock
@@ -312,7 +313,8 @@ class Apply:
         groups.create(ctx.ctid)
         self.undo.append(lambda: self._clean_runtime(groups))
         os.makedirs(os.path.dirname(ctx.console_log), mode=0o755, exist_ok=True)
-        spec = RootSpec(ctx.root, hostname, ("/sbin/init",), ctx.console_log)
+        spec = RootSpec(ctx.root, hostname, ("/sbin/init",), ctx.console_log,
+                        confinement=Confinement.from_conf(conf.items()))
         rec = process.spawn_init(spec, attach=lambda pid: groups.attach(ctx.ctid, pid))
         process.write_record(ctx.run_dir, rec)
 

@@ -5,8 +5,8 @@
 """Thin ctypes wrappers for the Linux system calls Python 3.9's standard library lacks.
 
 Private to vzkit.vz; may change in any release. Target hosts need only the standard library, so
-mount, umount2, unshare, setns, pivot_root and openat2 are called through libc here, each raising
-OSError with errno like the os module does.
+mount, umount2, unshare, setns, pivot_root, openat2, prctl and bpf are called through libc here,
+each raising OSError with errno like the os module does.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import ctypes
 import ctypes.util
 import os
 import platform
+import struct
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 _libc.syscall.restype = ctypes.c_long
@@ -96,5 +97,90 @@ def openat2(dir_fd: int, path, flags: int, mode: int = 0, resolve: int = 0) -> i
                                 ctypes.byref(how), ctypes.c_size_t(ctypes.sizeof(how))), "openat2 %s" % path)
 
 
-__all__ = ["mount", "umount", "unshare", "setns", "pivot_root", "openat2"] + [
-    n for n in dir() if n.startswith(("CLONE_", "MS_", "MNT_", "RESOLVE_"))]
+# prctl, seccomp and bpf (linux/prctl.h, linux/seccomp.h, linux/bpf.h). The programs themselves
+# are built by _bpf; these only hand them to the kernel.
+PR_SET_SECCOMP = 22
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+SECCOMP_MODE_FILTER = 2
+BPF_PROG_TYPE_CGROUP_DEVICE = 15
+BPF_CGROUP_DEVICE = 6
+BPF_F_ALLOW_OVERRIDE = 1
+BPF_F_ALLOW_MULTI = 2
+BPF_F_REPLACE = 4
+_BPF_PROG_LOAD = 5
+_BPF_PROG_ATTACH = 8
+_BPF_PROG_DETACH = 9
+_BPF_ATTR_SIZE = 128        # zeroed union bpf_attr; the kernel zero-fills or checks the rest
+_BPF_LOG_SIZE = 1 << 18
+_SYS_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361, "ppc64": 361,
+            "s390x": 351, "i686": 357, "i386": 357, "armv7l": 386}
+
+
+def _prctl(option: int, *args, what: str) -> int:
+    argv = [ctypes.c_ulong(a) for a in (list(args) + [0, 0, 0, 0])[:4]]
+    return _check(_libc.prctl(ctypes.c_int(option), *argv), what)
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def no_new_privs() -> None:
+    _prctl(PR_SET_NO_NEW_PRIVS, 1, what="prctl PR_SET_NO_NEW_PRIVS")
+
+
+def cap_bound_drop(cap_number: int) -> None:
+    _prctl(PR_CAPBSET_DROP, cap_number, what="prctl PR_CAPBSET_DROP %d" % cap_number)
+
+
+def seccomp_set_filter(prog: bytes) -> None:
+    """Install a classic-BPF seccomp filter on the calling thread (needs CAP_SYS_ADMIN or no_new_privs)."""
+    if len(prog) % 8:
+        raise OSError(22, "seccomp filter: %d bytes is not a whole number of instructions" % len(prog))
+    code = ctypes.create_string_buffer(bytes(prog), len(prog))
+    fprog = _SockFprog(len(prog) // 8, ctypes.addressof(code))
+    _prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), what="prctl PR_SET_SECCOMP")
+
+
+def _bpf(cmd: int, attr) -> int:
+    nr = _SYS_BPF.get(platform.machine())
+    if nr is None:
+        raise OSError(38, "bpf: unknown syscall number on %s" % platform.machine())
+    return _libc.syscall(ctypes.c_long(nr), ctypes.c_int(cmd), attr, ctypes.c_uint(_BPF_ATTR_SIZE))
+
+
+def bpf_prog_load(prog_type: int, insns: bytes, license: bytes = b"GPL", *, name: bytes = b"") -> int:  # pylint: disable=redefined-builtin
+    """Load an eBPF program; returns its fd (close-on-exec). On failure the verifier log is in the OSError."""
+    code = ctypes.create_string_buffer(bytes(insns), len(insns))
+    lic = ctypes.create_string_buffer(license)
+    log = ctypes.create_string_buffer(_BPF_LOG_SIZE)
+    err = 0
+    for level in (0, 1):     # retry with the verifier log only when it is needed
+        attr = ctypes.create_string_buffer(_BPF_ATTR_SIZE)
+        struct.pack_into("=IIQQIIQ", attr, 0, prog_type, len(insns) // 8, ctypes.addressof(code), ctypes.addressof(lic),
+                         level, _BPF_LOG_SIZE if level else 0, ctypes.addressof(log) if level else 0)
+        struct.pack_into("16s", attr, 48, name[:15])
+        fd = _bpf(_BPF_PROG_LOAD, attr)
+        if fd >= 0:
+            return fd
+        err = ctypes.get_errno()
+    text = log.value.decode("utf-8", "replace").strip()
+    raise OSError(err, "bpf_prog_load: %s%s" % (os.strerror(err), "; verifier log:\n" + text if text else ""))
+
+
+def bpf_prog_attach(target_fd: int, prog_fd: int, attach_type: int, flags: int = 0, *, replace_fd: int = 0) -> None:
+    attr = ctypes.create_string_buffer(_BPF_ATTR_SIZE)
+    struct.pack_into("=IIIII", attr, 0, target_fd, prog_fd, attach_type, flags, replace_fd)
+    _check(_bpf(_BPF_PROG_ATTACH, attr), "bpf_prog_attach")
+
+
+def bpf_prog_detach(target_fd: int, prog_fd: int, attach_type: int) -> None:
+    attr = ctypes.create_string_buffer(_BPF_ATTR_SIZE)
+    struct.pack_into("=III", attr, 0, target_fd, prog_fd, attach_type)
+    _check(_bpf(_BPF_PROG_DETACH, attr), "bpf_prog_detach")
+
+
+__all__ = ["mount", "umount", "unshare", "setns", "pivot_root", "openat2", "no_new_privs", "cap_bound_drop",
+           "seccomp_set_filter", "bpf_prog_load", "bpf_prog_attach", "bpf_prog_detach"] + [
+    n for n in dir() if n.startswith(("CLONE_", "MS_", "MNT_", "RESOLVE_", "PR_", "SECCOMP_", "BPF_"))]

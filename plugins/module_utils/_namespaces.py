@@ -2,10 +2,11 @@
 # Copyright: vzkit.vz contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What runs inside the new namespaces before the container's init: mounts, pivot_root, exec.
+"""What happens inside the new namespaces before the container's init runs: mounts, pivot, exec.
 
-Private to vzkit.vz; may change in any release. ``enter_root()`` runs in the forked process that is
-about to become the container's pid 1 (see ``_process.spawn_init``); it never returns on success.
+Private to vzkit.vz; may change in any release. ``prepare_root()`` runs as host root in a helper that
+joined the container's namespaces; ``become_container()`` and ``exec_init()`` run in the process that
+becomes the container's pid 1 (see ``_process.spawn_init``).
 """
 from __future__ import annotations
 
@@ -15,11 +16,16 @@ import stat
 from dataclasses import dataclass
 
 from . import _libc as libc
+from ._confine import PROC_MASKED, PROC_READONLY, PROC_WRITABLE_AGAIN, SYS_MASKED, Confinement, IdMap
 
-NAMESPACES = (libc.CLONE_NEWNS | libc.CLONE_NEWUTS | libc.CLONE_NEWIPC | libc.CLONE_NEWNET
-              | libc.CLONE_NEWPID | libc.CLONE_NEWCGROUP)
+# Created by the intermediate process inside the container's user namespace, so the container owns them.
+OWNED_NAMESPACES = (libc.CLONE_NEWUTS | libc.CLONE_NEWIPC | libc.CLONE_NEWNET | libc.CLONE_NEWPID
+                    | libc.CLONE_NEWCGROUP)
+NS_FLAGS = {"user": libc.CLONE_NEWUSER, "mnt": libc.CLONE_NEWNS, "pid": libc.CLONE_NEWPID,
+            "net": libc.CLONE_NEWNET, "ipc": libc.CLONE_NEWIPC, "uts": libc.CLONE_NEWUTS,
+            "cgroup": libc.CLONE_NEWCGROUP}
 # Namespaces nsenter joins to run a command in a container (the same set, by nsenter's flags).
-NSENTER_FLAGS = ("--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup")
+NSENTER_FLAGS = ("--user", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup")
 
 # The usual device nodes of a container's private /dev (name, major, minor, mode).
 DEVICES = (("null", 1, 3, 0o666), ("zero", 1, 5, 0o666), ("full", 1, 7, 0o666),
@@ -36,6 +42,8 @@ class RootSpec:
     hostname: str
     init: tuple        # argv of the init, e.g. ("/sbin/init",)
     console_log: str   # host path of the file the init's console goes to
+    idmap: IdMap = IdMap()
+    confinement: Confinement = Confinement()
 
 
 def _mkdir_in_root(root: str, rel: str) -> str:
@@ -51,18 +59,63 @@ def _mkdir_in_root(root: str, rel: str) -> str:
     return path
 
 
-def _mount_dev(root: str, console_log: str) -> None:
+def _bind_ro(path: str) -> None:
+    libc.mount(path, path, None, libc.MS_BIND | libc.MS_REC)
+    libc.mount(None, path, None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY | libc.MS_NOSUID | libc.MS_NODEV)
+
+
+def _mask(path: str) -> None:
+    """Hide a file behind /dev/null, a directory behind an empty read-only tmpfs; skip what is missing."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        libc.mount("tmpfs", path, "tmpfs", libc.MS_RDONLY | libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC, "size=0")
+    else:
+        libc.mount("/dev/null", path, None, libc.MS_BIND)
+
+
+def _mount_proc(root: str) -> None:
+    proc = _mkdir_in_root(root, "proc")
+    libc.mount("proc", proc, "proc", libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC)
+    for rel in PROC_READONLY:
+        if os.path.lexists(os.path.join(proc, rel)):
+            _bind_ro(os.path.join(proc, rel))
+    for rel in PROC_WRITABLE_AGAIN:
+        path = os.path.join(proc, rel)
+        if os.path.isdir(path):
+            libc.mount(path, path, None, libc.MS_BIND)
+    for rel in PROC_MASKED:
+        _mask(os.path.join(proc, rel))
+
+
+def _mount_sys(root: str) -> None:
+    sysdir = _mkdir_in_root(root, "sys")
+    libc.mount("sysfs", sysdir, "sysfs", libc.MS_RDONLY | libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC)
+    for rel in SYS_MASKED:
+        _mask(os.path.join(sysdir, rel))
+
+
+def _mount_dev(root: str, spec: RootSpec) -> None:
     dev = _mkdir_in_root(root, "dev")
-    libc.mount("tmpfs", dev, "tmpfs", libc.MS_NOSUID | libc.MS_NOEXEC, "mode=755,size=65536k")
-    for name, major, minor, mode in DEVICES:
+    uid, gid = spec.idmap.host_uid(0), spec.idmap.host_gid(0)
+    libc.mount("tmpfs", dev, "tmpfs", libc.MS_NOSUID | libc.MS_NOEXEC,
+               "mode=755,size=65536k,uid=%d,gid=%d" % (uid, gid))
+    nodes = [(name, "c", major, minor, mode) for name, major, minor, mode in DEVICES]
+    nodes += [(path, kind, major, minor, 0o666) for kind, major, minor, _acc, path in spec.confinement.device_nodes]
+    for name, kind, major, minor, mode in nodes:
         path = os.path.join(dev, name)
-        os.mknod(path, stat.S_IFCHR | mode, os.makedev(major, minor))
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        os.mknod(path, (stat.S_IFCHR if kind == "c" else stat.S_IFBLK) | mode, os.makedev(major, minor))
         os.chmod(path, mode)  # mknod honours umask
+        os.chown(path, uid, gid)
     for name, target in DEV_LINKS:
         os.symlink(target, os.path.join(dev, name))
     for sub, fstype, data, flags in (
-            ("pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5", libc.MS_NOSUID | libc.MS_NOEXEC),
-            ("shm", "tmpfs", "mode=1777,size=65536k", libc.MS_NOSUID | libc.MS_NODEV),
+            ("pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=%d" % spec.idmap.host_gid(5),
+             libc.MS_NOSUID | libc.MS_NOEXEC),
+            ("shm", "tmpfs", "mode=1777,size=65536k,uid=%d,gid=%d" % (uid, gid), libc.MS_NOSUID | libc.MS_NODEV),
             ("mqueue", "mqueue", None, libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC)):
         os.mkdir(os.path.join(dev, sub), 0o755)
         libc.mount(sub if fstype != "tmpfs" else "tmpfs", os.path.join(dev, sub), fstype, flags, data)
@@ -70,27 +123,38 @@ def _mount_dev(root: str, console_log: str) -> None:
     console = os.path.join(dev, "console")
     with open(console, "w", encoding="ascii"):
         pass
-    libc.mount(console_log, console, None, libc.MS_BIND)
+    libc.mount(spec.console_log, console, None, libc.MS_BIND)
 
 
-def enter_root(spec: RootSpec) -> None:
-    """Set up the container's filesystem view and become its root. Runs as pid 1 of the new pid ns."""
+def prepare_root(spec: RootSpec) -> None:
+    """Build the container's filesystem view and pivot into it, as host root.
+
+    Runs in a helper that joined the container's (host-owned) mount namespace and its pid, network
+    and IPC namespaces, so that /proc, /sys and /dev/mqueue show the container's. pivot_root moves
+    the waiting init's root too; the init then copies these mounts into a mount namespace of its
+    own user namespace, where the kernel locks them (see become_container).
+    """
     # Nothing we mount from here on may propagate back to the host.
     libc.mount(None, "/", None, libc.MS_REC | libc.MS_PRIVATE)
     root = spec.root
     libc.mount(root, root, None, libc.MS_BIND | libc.MS_REC)  # make root its own mount for pivot_root
-    libc.mount("proc", _mkdir_in_root(root, "proc"), "proc", libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC)
-    sysdir = _mkdir_in_root(root, "sys")
-    libc.mount("sysfs", sysdir, "sysfs", libc.MS_RDONLY | libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC)
-    _mount_dev(root, spec.console_log)
-    for rel in ("run", "tmp"):
-        _mkdir_in_root(root, rel)
-    libc.mount("tmpfs", os.path.join(root, "run"), "tmpfs", libc.MS_NOSUID | libc.MS_NODEV, "mode=755,size=10%")
-    socket.sethostname(spec.hostname)
+    _mount_proc(root)
+    _mount_sys(root)
+    _mount_dev(root, spec)
+    _mkdir_in_root(root, "tmp")
+    libc.mount("tmpfs", _mkdir_in_root(root, "run"), "tmpfs", libc.MS_NOSUID | libc.MS_NODEV,
+               "mode=755,size=10%%,uid=%d,gid=%d" % (spec.idmap.host_uid(0), spec.idmap.host_gid(0)))
     os.chdir(root)
     libc.pivot_root(".", ".")           # the old root now sits on top of the new one at "/" ...
     libc.umount(".", libc.MNT_DETACH)   # ... and is detached: the host tree is out of reach
     os.chdir("/")
+
+
+def become_container(spec: RootSpec) -> None:
+    """The init's last steps before exec, inside its user namespace: lock the mounts, name the host."""
+    libc.unshare(libc.CLONE_NEWNS)  # a copy owned by our user namespace: every inherited mount is locked
+    os.chdir("/")
+    socket.sethostname(spec.hostname)
 
 
 def exec_init(spec: RootSpec, console_fd: int) -> None:
@@ -103,7 +167,14 @@ def exec_init(spec: RootSpec, console_fd: int) -> None:
     os.execve(spec.init[0], list(spec.init), dict(INIT_ENV))
 
 
-__all__ = ["NAMESPACES", "NSENTER_FLAGS", "RootSpec", "enter_root", "exec_init"]
+def join(pid: int, names) -> None:
+    """setns() into the namespaces ``names`` (e.g. ("mnt", "pid")) of process pid, in that order."""
+    for name in names:
+        fd = os.open("/proc/%d/ns/%s" % (pid, name), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            libc.setns(fd, NS_FLAGS[name])
+        finally:
+            os.close(fd)
 
 
 def set_live_hostname(pid: int, hostname: str) -> None:
@@ -123,4 +194,5 @@ def set_live_hostname(pid: int, hostname: str) -> None:
         raise OSError(1, "could not set the hostname of the container with init pid %d" % pid)
 
 
-__all__ += ["set_live_hostname"]
+__all__ = ["OWNED_NAMESPACES", "NS_FLAGS", "NSENTER_FLAGS", "RootSpec", "prepare_root", "become_container",
+           "exec_init", "join", "set_live_hostname"]

@@ -73,72 +73,148 @@ def _report(fd: int, msg: str) -> None:
 def spawn_init(spec: ns.RootSpec, *, attach) -> InitRecord:
     """Start the container's init in new namespaces; return its record once it has exec'd.
 
-    ``attach(pid)`` moves a process into the container's cgroups. The caller's process forks an
-    intermediate that joins the cgroups, unshares the namespaces and forks the init (pid 1 of the
-    new pid namespace), reports the init's pid and exits; the init sets up its root and execs. An
-    error before exec comes back through a close-on-exec pipe, so EOF means "exec succeeded".
+    ``attach(pid)`` moves a process into the container's cgroups. The sequence (M is this process):
+
+    1. M forks I. I joins the cgroups, unshares a mount namespace (owned by the host), then a user
+       namespace, and waits for M to write its uid/gid maps.
+    2. I unshares the UTS, IPC, network, pid and cgroup namespaces (owned by the container's user
+       namespace), forks C (pid 1 of the new pid namespace), reports C's pid and exits.
+    3. M forks a helper that joins C's mount, IPC, network and pid namespaces as host root, builds
+       the container's filesystem view and pivots into it (C's root moves along).
+    4. Only then does M tell C to go: C copies the mounts into a mount namespace of its own (locked),
+       sets the host name, applies the confinement and execs the init. Any error before exec comes
+       back through a close-on-exec pipe, so EOF on it means "exec succeeded". C never runs the
+       init unless step 3 succeeded.
     """
-    pid_r, pid_w = os.pipe()
-    err_r, err_w = os.pipe()
+    up_r, up_w = os.pipe()      # I -> M: "user namespace made", then C's pid
+    down_r, down_w = os.pipe()  # M -> I: maps written
+    go_r, go_w = os.pipe()      # M -> C: root prepared
+    err_r, err_w = os.pipe()    # I or C -> M: the first error
     console_fd = os.open(spec.console_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
     mid = os.fork()
-    if mid == 0:  # intermediate
-        try:
-            os.close(pid_r)
-            os.close(err_r)
-            os.setsid()
-            attach(os.getpid())
-            libc.unshare(ns.NAMESPACES)  # cgroup ns after attach: its root is the container's cgroup
-            child = os.fork()
-            if child == 0:  # the container's pid 1
-                os.close(pid_w)
-                _become_init(spec, console_fd, err_w)
-            os.write(pid_w, b"%d\n" % child)
-            os._exit(0)
-        except BaseException:  # report anything, never return into the caller's code
-            _report(err_w, "start: %s" % traceback.format_exc(limit=1).strip().splitlines()[-1])
-            os._exit(1)
-    os.close(pid_w)
-    os.close(err_w)
-    os.close(console_fd)
-    os.waitpid(mid, 0)
-    with os.fdopen(pid_r, "rb") as fh:
-        pid_text = fh.read().strip()
-    with os.fdopen(err_r, "rb") as fh:
-        error = fh.read().decode("utf-8", "replace").strip()
-    pid = int(pid_text) if pid_text else None
-    if error or pid is None:
+    if mid == 0:
+        for fd in (up_r, down_w, go_w, err_r):
+            os.close(fd)
+        _intermediate(spec, attach, up_w, down_r, go_r, err_w, console_fd)
+    for fd in (up_w, down_r, go_r, err_w):
+        os.close(fd)
+    pid = None
+    try:
+        if os.read(up_r, 1) != b"U":
+            raise VzStateError("container start failed: %s" % (_read_all(err_r) or "no user namespace"))
+        for name, text in (("uid_map", spec.idmap.uid_map()), ("gid_map", spec.idmap.gid_map())):
+            with open("/proc/%d/%s" % (mid, name), "w", encoding="ascii") as fh:
+                fh.write(text)
+        os.write(down_w, b"G")
+        pid_text = _read_all(up_r, decode=False).strip()
+        os.waitpid(mid, 0)
+        if not pid_text:
+            raise VzStateError("container start failed: %s" % (_read_all(err_r) or "no init pid"))
+        pid = int(pid_text)
+        _prepare_root(pid, spec)
+        os.write(go_w, b"R")
+        error = _read_all(err_r)
+        if error:
+            raise VzStateError("container init did not start: %s" % error)
+    except BaseException:
         if pid:
             _kill(pid)
-        raise VzStateError("container init did not start: %s" % (error or "no pid reported"))
+        raise
+    finally:
+        os.close(console_fd)
+        for fd in (up_r, down_w, go_w, err_r):
+            os.close(fd)
     start = proc_starttime(pid)
     if start is None:
         raise VzStateError("container init exited at once; see its console log %s" % spec.console_log)
     return InitRecord(pid, start)
 
 
-def _become_init(spec: ns.RootSpec, console_fd: int, err_w: int) -> None:
+def _read_all(fd: int, decode: bool = True):
+    chunks = []
+    while True:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    return data.decode("utf-8", "replace").strip() if decode else data
+
+
+def _intermediate(spec, attach, up_w, down_r, go_r, err_w, console_fd) -> None:
+    """Step 1-2 of spawn_init (runs in the forked intermediate; never returns)."""
     try:
         os.setsid()
-        fcntl_cloexec(err_w)
-        os.closerange(3, min(console_fd, err_w))
-        for fd in range(min(console_fd, err_w) + 1, 1024):
-            if fd not in (console_fd, err_w):
+        attach(os.getpid())
+        libc.unshare(libc.CLONE_NEWNS)    # owned by the host: the helper may build the root in it
+        libc.unshare(libc.CLONE_NEWUSER)
+        os.write(up_w, b"U")
+        if os.read(down_r, 1) != b"G":
+            os._exit(1)
+        libc.unshare(ns.OWNED_NAMESPACES)  # cgroup ns after attach: its root is the container's cgroup
+        child = os.fork()
+        if child == 0:
+            os.close(up_w)
+            os.close(down_r)
+            _become_init(spec, go_r, console_fd, err_w)
+        os.write(up_w, b"%d\n" % child)
+        os._exit(0)
+    except BaseException:  # report anything, never return into the caller's code
+        _report(err_w, "start: %s" % traceback.format_exc(limit=1).strip().splitlines()[-1])
+        os._exit(1)
+
+
+def _prepare_root(pid: int, spec: ns.RootSpec) -> None:
+    """Step 3 of spawn_init: a helper builds the container's root inside its namespaces."""
+    err_r, err_w = os.pipe()
+    helper = os.fork()
+    if helper == 0:
+        code = 1
+        try:
+            os.close(err_r)
+            ns.join(pid, ("mnt", "ipc", "net", "pid"))
+            worker = os.fork()  # joining a pid namespace takes effect for children only
+            if worker == 0:
+                try:
+                    ns.prepare_root(spec)
+                    os._exit(0)
+                except BaseException as exc:  # report, never return into the caller's code
+                    _report(err_w, "preparing the root: %s" % exc)
+                    os._exit(1)
+            code = os.waitstatus_to_exitcode(os.waitpid(worker, 0)[1])
+        except BaseException as exc:  # report, never return into the caller's code
+            _report(err_w, "joining the container: %s" % exc)
+        finally:
+            os._exit(code)
+    os.close(err_w)
+    code = os.waitstatus_to_exitcode(os.waitpid(helper, 0)[1])
+    error = _read_all(err_r)
+    os.close(err_r)
+    if code != 0 or error:
+        raise VzStateError("container start failed: %s" % (error or "root preparation exited %d" % code))
+
+
+def _become_init(spec: ns.RootSpec, go_r: int, console_fd: int, err_w: int) -> None:
+    """Step 4 of spawn_init (runs as the container's pid 1; never returns)."""
+    try:
+        os.set_inheritable(err_w, False)  # closed by exec: EOF tells M the init is running
+        for fd in range(3, 1024):
+            if fd not in (console_fd, err_w, go_r):
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-        ns.enter_root(spec)
+        if os.read(go_r, 1) != b"R":  # M gave up: never run the init on an unprepared root
+            os._exit(1)
+        os.close(go_r)
+        os.setsid()
+        ns.become_container(spec)
         if not os.access(spec.init[0], os.X_OK):
             raise OSError(2, "init %s is missing or not executable in the container" % spec.init[0])
         ns.exec_init(spec, console_fd)
-    except BaseException as exc:
+    except BaseException as exc:  # report, never return into the caller's code
         _report(err_w, str(exc) if isinstance(exc, OSError) else repr(exc))
     os._exit(127)
-
-
-def fcntl_cloexec(fd: int) -> None:
-    os.set_inheritable(fd, False)
 
 
 def _kill(pid: int, sig: int = signal.SIGKILL) -> None:
