@@ -22,13 +22,14 @@ Seccomp (classic BPF). The filter checks ``seccomp_data.arch`` first, then the s
   defence in depth (a kernel that grows a new compat ABI).
 
 Default deny list, compared with LXC (``config/seccomp/common.seccomp``: kexec_load,
-open_by_handle_at, init_module, finit_module, delete_module with EPERM; LXD/Proxmox add keyctl
-with ENOSYS) and Docker (an allow list that leaves out everything in DEFAULT_DENY unless the
-matching capability is added). ``adjtimex``/``clock_adjtime`` can be denied but are not by default:
-Docker allows them since 2020 because read-only queries (``ntptime``, ``timedatectl``) use them
-and the kernel already requires CAP_SYS_TIME to change anything. The keyring calls get ENOSYS in
-DEFAULT_POLICY, as LXD does: systemd treats ENOSYS as "no keyring" and runs the unit, while older
-releases fail units with "Failed to set up kernel keyring: Permission denied" on EPERM.
+open_by_handle_at, init_module, finit_module, delete_module with EPERM; LXD denies the same five
+with ENOSYS, Proxmox VE adds keyctl with ENOSYS) and Docker (an allow list that leaves out
+everything in DEFAULT_DENY unless the matching capability is added). ``adjtimex`` and
+``clock_adjtime`` can be denied but are not by default: Docker's profile allows both, since
+read-only queries (``ntptime``, ``timedatectl``) use them and the kernel already requires
+CAP_SYS_TIME to change anything. The keyring calls get ENOSYS in DEFAULT_POLICY, as on Proxmox
+VE: systemd takes ENOSYS as "no keyring" and runs the unit, while some releases fail units with
+"Failed to set up kernel keyring: Permission denied" on EPERM.
 """
 from __future__ import annotations
 
@@ -98,16 +99,16 @@ _NR = {
 }
 
 DENY_REASONS = {
-    "kexec_load": "loads a new kernel to boot into (CAP_SYS_BOOT); denied by LXC and Docker",
+    "kexec_load": "loads a new kernel to boot into (CAP_SYS_BOOT); denied by LXC, LXD and Docker",
     "kexec_file_load": "kexec_load from a file descriptor; denied by Docker",
     "open_by_handle_at": "opens any inode of a host filesystem by handle, bypassing the container root (the shocker exploit); LXC, Docker",
     "name_to_handle_at": "the other half of open_by_handle_at (file handles leak host inode identities); Docker",
     "init_module": "loads kernel code (CAP_SYS_MODULE); LXC, Docker",
     "finit_module": "init_module from a file descriptor; LXC, Docker",
     "delete_module": "unloads host kernel modules; LXC, Docker",
-    "add_key": "the kernel keyring is not namespaced; Docker denies, LXD/Proxmox deny keyctl with ENOSYS",
+    "add_key": "the kernel keyring is not namespaced; Docker, Proxmox VE denies keyctl with ENOSYS",
     "request_key": "the kernel keyring is not namespaced (and can call /sbin/request-key on the host); Docker",
-    "keyctl": "the kernel keyring is not namespaced; Docker, LXD/Proxmox (ENOSYS)",
+    "keyctl": "the kernel keyring is not namespaced; Docker, Proxmox VE (ENOSYS)",
     "bpf": "loads programs into the host kernel and reads kernel memory (CAP_BPF/CAP_SYS_ADMIN); Docker",
     "perf_event_open": "host-wide tracing and a long record of kernel bugs (CAP_PERFMON); Docker",
     "userfaultfd": "stalls kernel page faults at will, a staple of kernel exploits; Docker (unless CAP_SYS_PTRACE)",

@@ -16,6 +16,8 @@ import signal
 import time
 from dataclasses import dataclass
 
+from . import _bpf as bpf
+from . import _libc as libc
 from ._errors import VzStateError, VzUnsupported
 from ._mounts import parse_mountinfo
 
@@ -124,6 +126,35 @@ class Cgroups:
         for path in self.paths(ctid):
             with open(os.path.join(path, "cgroup.procs"), "w", encoding="ascii") as fh:
                 fh.write(str(pid))
+
+    def allow_devices(self, ctid: str, rules) -> None:
+        """Let the container use only the devices in rules (DeviceRule): v1 devices lists, v2 eBPF.
+
+        On a hybrid host both apply (the kernel checks the v2 program and the v1 lists), so both are set.
+        """
+        for h in self.layout.hierarchies:
+            path = os.path.join(h.path, self.parent, ctid)
+            if h.version == 1 and "devices" in h.controllers:
+                with open(os.path.join(path, "devices.deny"), "w", encoding="ascii") as fh:
+                    fh.write("a")
+                for rule in rules:
+                    with open(os.path.join(path, "devices.allow"), "w", encoding="ascii") as fh:
+                        fh.write(rule.to_v1())
+            elif h.version == 2:
+                self._attach_device_program(path, rules)
+
+    @staticmethod
+    def _attach_device_program(path: str, rules) -> None:
+        prog = libc.bpf_prog_load(libc.BPF_PROG_TYPE_CGROUP_DEVICE, bpf.device_program(rules), name=b"vzkit_dev")
+        try:
+            cg = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                # The attachment holds the program: it lives as long as the cgroup, not this fd.
+                libc.bpf_prog_attach(cg, prog, libc.BPF_CGROUP_DEVICE)
+            finally:
+                os.close(cg)
+        finally:
+            os.close(prog)
 
     def pids(self, ctid: str) -> set:
         found = set()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ._bpf import DEFAULT_POLICY, DeviceRule, parse_device_rule
 from ._errors import VzConfigError
 
 # Capabilities removed from the bounding set (they can never be regained, even by exec of a setuid
@@ -105,7 +106,8 @@ class Confinement:
 
     drop_caps: tuple = DEFAULT_DROP
     features: tuple = ()
-    extra_devices: tuple = ()  # (kind, major, minor, access) from DEVICES
+    extra_devices: tuple = ()  # DeviceRule from DEVICES (OpenVZ syntax c:10:200:rw)
+    seccomp_deny: tuple = tuple(sorted(DEFAULT_POLICY.items()))  # (syscall name, errno)
 
     @classmethod
     def from_conf(cls, items: dict) -> "Confinement":
@@ -117,7 +119,7 @@ class Confinement:
             else:
                 drop.add(name)
         feats = parse_onoff(items.get("FEATURES", ""), param="features", known=FEATURES)
-        devices = tuple(parse_device(d) for d in (items.get("DEVICES") or "").split())
+        devices = tuple(parse_device_rule(d) for d in (items.get("DEVICES") or "").split())
         return cls(tuple(sorted(drop)), tuple(sorted(n for n, on in feats.items() if on)), devices)
 
     @property
@@ -130,30 +132,18 @@ class Confinement:
         return tuple(node for f in self.features for node in FEATURE_DEVICES.get(f, ()))
 
 
-_DEVICE = re.compile(r"([cb]):(\d+|\*):(\d+|\*):([rwm]+)")
-
-
-def parse_device(text: str) -> tuple:
-    """OpenVZ's DEVICES entry ``c:10:200:rw`` into (kind, major, minor, access); * is any."""
-    m = _DEVICE.fullmatch(text.strip())
-    if not m:
-        raise VzConfigError("%r is not a device rule" % text, param="devices",
-                            hint="write KIND:MAJOR:MINOR:ACCESS, e.g. c:10:200:rw (kind c or b, * for any, access of r, w, m)")
-    num = (lambda s: None if s == "*" else int(s))
-    return (m.group(1), num(m.group(2)), num(m.group(3)), m.group(4))
-
-
 # The device allow-list of every container: the nodes of its /dev, plus mknod (not use) of any node
-# as LXC allows, so that package scripts creating nodes do not fail.
-DEFAULT_DEVICES = (
-    ("c", 1, 3, "rwm"), ("c", 1, 5, "rwm"), ("c", 1, 7, "rwm"), ("c", 1, 8, "rwm"), ("c", 1, 9, "rwm"),
-    ("c", 5, 0, "rwm"), ("c", 5, 2, "rwm"), ("c", 136, None, "rwm"),
-    ("c", None, None, "m"), ("b", None, None, "m"),
-)
+# as LXC allows, so that package scripts creating nodes do not fail (in a user namespace the kernel
+# refuses device nodes anyway).
+DEFAULT_DEVICES = ("c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm",
+                   "c 136:* rwm", "c *:* m", "b *:* m")
 
 
 def device_allow_list(conf: Confinement) -> tuple:
-    return DEFAULT_DEVICES + tuple(n[:4] for n in conf.device_nodes) + conf.extra_devices
+    """Every rule the container's device cgroup allows, as DeviceRule."""
+    rules = [parse_device_rule(r) for r in DEFAULT_DEVICES]
+    rules += [DeviceRule(kind, major, minor, access) for kind, major, minor, access, _path in conf.device_nodes]
+    return tuple(rules) + conf.extra_devices
 
 
 @dataclass(frozen=True)
@@ -184,4 +174,4 @@ class IdMap:
 
 __all__ = ["CAP_NUMBERS", "DROP_REASONS", "KEEP_REASONS", "DEFAULT_DROP", "PROC_MASKED", "PROC_READONLY",
            "PROC_WRITABLE_AGAIN", "SYS_MASKED", "FEATURES", "Confinement", "IdMap", "parse_onoff",
-           "parse_device", "device_allow_list", "DEFAULT_DEVICES"]
+           "device_allow_list", "DEFAULT_DEVICES"]

@@ -21,7 +21,7 @@ from . import _process as process
 from . import _samples as samples
 from . import _templates as templates
 from ._config import ConfFile, VzGlobals, expand
-from ._confine import Confinement
+from ._confine import Confinement, device_allow_list
 from ._errors import VzConfigError, VzError, VzStateError
 from ._layouts import get_layout
 from ._lock import ContainerLock
@@ -309,12 +309,13 @@ class Apply:
         identity.write_identity(ctx.root, hostname=conf.get("HOSTNAME"),
                                 nameservers=(conf.get("NAMESERVER") or "").split(),
                                 searchdomains=(conf.get("SEARCHDOMAIN") or "").split())
+        confinement = Confinement.from_conf(conf.items())
         groups = ctx.cgroups()
         groups.create(ctx.ctid)
         self.undo.append(lambda: self._clean_runtime(groups))
+        groups.allow_devices(ctx.ctid, device_allow_list(confinement))
         os.makedirs(os.path.dirname(ctx.console_log), mode=0o755, exist_ok=True)
-        spec = RootSpec(ctx.root, hostname, ("/sbin/init",), ctx.console_log,
-                        confinement=Confinement.from_conf(conf.items()))
+        spec = RootSpec(ctx.root, hostname, ("/sbin/init",), ctx.console_log, confinement=confinement)
         rec = process.spawn_init(spec, attach=lambda pid: groups.attach(ctx.ctid, pid))
         process.write_record(ctx.run_dir, rec)
 
@@ -458,3 +459,23 @@ def info(vz_conf: str, host, ctids=None) -> list:
 
 
 __all__ += ["info"]
+
+
+def exec_command(ctid: str, vz_conf: str, host, argv, *, stdin: bytes = b"", env=None, cwd: str = "/",
+                 timeout: float = 0) -> dict:
+    """Run argv inside the running container, confined like its init (see ``_exec``)."""
+    from ._exec import check_running, run_in_container
+    from ._spec import ContainerSpec, validate_ctid
+
+    ctx, _conf = Context.build(ContainerSpec(ctid=validate_ctid(ctid), vz_conf=vz_conf), host)
+    obs = observe(ctx)
+    check_running(obs.record if obs.running else None, ctx.ctid)
+    groups = ctx.cgroups()
+    res = run_in_container(obs.record.pid, argv, attach=lambda pid: groups.attach(ctx.ctid, pid),
+                           confinement=Confinement.from_conf(obs.conf.items()), env=env, stdin=stdin,
+                           cwd=cwd, timeout=timeout)
+    return {"rc": res.rc, "stdout": res.stdout.decode("utf-8", "replace"),
+            "stderr": res.stderr.decode("utf-8", "replace"), "timed_out": res.timed_out}
+
+
+__all__ += ["exec_command"]

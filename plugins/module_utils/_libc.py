@@ -150,7 +150,7 @@ def _bpf(cmd: int, attr) -> int:
     return _libc.syscall(ctypes.c_long(nr), ctypes.c_int(cmd), attr, ctypes.c_uint(_BPF_ATTR_SIZE))
 
 
-def bpf_prog_load(prog_type: int, insns: bytes, license: bytes = b"GPL", *, name: bytes = b"") -> int:  # pylint: disable=redefined-builtin
+def bpf_prog_load(prog_type: int, insns: bytes, license: bytes = b"GPL", *, name: bytes = b"") -> int:
     """Load an eBPF program; returns its fd (close-on-exec). On failure the verifier log is in the OSError."""
     code = ctypes.create_string_buffer(bytes(insns), len(insns))
     lic = ctypes.create_string_buffer(license)

@@ -15,6 +15,7 @@ import socket
 import stat
 from dataclasses import dataclass
 
+from . import _bpf as bpf
 from . import _libc as libc
 from ._confine import PROC_MASKED, PROC_READONLY, PROC_WRITABLE_AGAIN, SYS_MASKED, Confinement, IdMap
 
@@ -155,6 +156,16 @@ def become_container(spec: RootSpec) -> None:
     libc.unshare(libc.CLONE_NEWNS)  # a copy owned by our user namespace: every inherited mount is locked
     os.chdir("/")
     socket.sethostname(spec.hostname)
+    confine(spec.confinement)
+
+
+def confine(conf: Confinement) -> None:
+    """Narrow what this process (and everything it execs) may do: the same for init and exec."""
+    for number in conf.cap_numbers:
+        libc.cap_bound_drop(number)
+    if "nnp" in conf.features:
+        libc.no_new_privs()
+    libc.seccomp_set_filter(bpf.seccomp_deny_filter(dict(conf.seccomp_deny)))
 
 
 def exec_init(spec: RootSpec, console_fd: int) -> None:
@@ -168,12 +179,16 @@ def exec_init(spec: RootSpec, console_fd: int) -> None:
 
 
 def join(pid: int, names) -> None:
-    """setns() into the namespaces ``names`` (e.g. ("mnt", "pid")) of process pid, in that order."""
-    for name in names:
-        fd = os.open("/proc/%d/ns/%s" % (pid, name), os.O_RDONLY | os.O_CLOEXEC)
-        try:
+    """setns() into the namespaces ``names`` (e.g. ("mnt", "pid")) of process pid, in that order.
+
+    Every namespace is opened first: once the mount namespace is joined, /proc is the container's.
+    """
+    fds = [(os.open("/proc/%d/ns/%s" % (pid, name), os.O_RDONLY | os.O_CLOEXEC), name) for name in names]
+    try:
+        for fd, name in fds:
             libc.setns(fd, NS_FLAGS[name])
-        finally:
+    finally:
+        for fd, _name in fds:
             os.close(fd)
 
 
@@ -195,4 +210,4 @@ def set_live_hostname(pid: int, hostname: str) -> None:
 
 
 __all__ = ["OWNED_NAMESPACES", "NS_FLAGS", "NSENTER_FLAGS", "RootSpec", "prepare_root", "become_container",
-           "exec_init", "join", "set_live_hostname"]
+           "exec_init", "join", "confine", "set_live_hostname", "INIT_ENV"]

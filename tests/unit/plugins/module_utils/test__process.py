@@ -120,5 +120,5 @@ def test_halt_signal_does_not_read_outside_the_tree(tmp_path):
 @pytest.mark.parametrize("argv", [["/bin/sh"], ["hostname", "-f"]])
 def test_nsenter_argv(argv):
     assert process.nsenter_argv("/usr/bin/nsenter", InitRecord(4321, 1), argv) == [
-        "/usr/bin/nsenter", "--target", "4321", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup",
+        "/usr/bin/nsenter", "--target", "4321", "--user", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup",
         "--root", "--wd", "--"] + argv
