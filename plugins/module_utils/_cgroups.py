@@ -156,6 +156,14 @@ class Cgroups:
         finally:
             os.close(prog)
 
+    def delegate(self, ctid: str, uid: int, gid: int) -> None:
+        """Hand the container's cgroups to its root (a shifted uid): the directory and its control files."""
+        for path in self.paths(ctid):
+            os.chown(path, uid, gid)
+            for name in ("cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "tasks"):
+                if os.path.exists(os.path.join(path, name)):
+                    os.chown(os.path.join(path, name), uid, gid)
+
     def pids(self, ctid: str) -> set:
         found = set()
         for path in self.paths(ctid):

@@ -163,6 +163,7 @@ class VzGlobals:
         "VZ_RUN_DIR": "/run/vz",
         "VZ_LOG_DIR": "/var/log/vz",
         "VZ_CGROUP_PARENT": "vz",
+        "VZ_USERNS_BASE": "100000",  # first host uid of unprivileged containers' ranges
     }
 
     def get(self, key: str) -> str:

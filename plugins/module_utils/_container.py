@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 
 from . import _cgroups as cgroups
 from . import _identity as identity
+from . import _idshift as idshift
 from . import _mounts as mounts
 from . import _process as process
 from . import _samples as samples
 from . import _templates as templates
 from ._config import ConfFile, VzGlobals, expand
-from ._confine import Confinement, device_allow_list
+from ._confine import Confinement, IdMap, device_allow_list
 from ._errors import VzConfigError, VzError, VzStateError
 from ._layouts import get_layout
 from ._lock import ContainerLock
@@ -149,9 +150,21 @@ def desired_conf(spec, ctx: Context, conf) -> ConfFile:
     for key, value in (("HOSTNAME", spec.hostname),
                        ("NAMESERVER", " ".join(spec.nameserver) if spec.nameserver is not None else None),
                        ("SEARCHDOMAIN", " ".join(spec.searchdomain) if spec.searchdomain is not None else None),
-                       ("ONBOOT", None if spec.onboot is None else ("yes" if spec.onboot else "no"))):
-        if value is not None:
+                       ("ONBOOT", None if spec.onboot is None else ("yes" if spec.onboot else "no")),
+                       ("CAPABILITY", None if spec.capability is None else " ".join(spec.capability)),
+                       ("DEVICES", None if spec.devices is None else " ".join(spec.devices)),
+                       ("FEATURES", None if spec.features is None else " ".join(spec.features))):
+        if value == "":
+            new.unset(key)  # an empty list removes the key
+        elif value is not None:
             new.set(key, value)
+    if spec.unprivileged and not new.get("LOCAL_UID"):
+        first = idshift.allocate(ctx.globals.conf_dir, ctx.ctid, int(ctx.globals.get("VZ_USERNS_BASE")))
+        new.set("LOCAL_UID", str(first))
+        new.set("LOCAL_GID", str(first))
+    elif spec.unprivileged is False:
+        new.unset("LOCAL_UID")
+        new.unset("LOCAL_GID")
     for key, value in spec.config.items():
         if value is None:
             new.unset(key)
@@ -209,6 +222,12 @@ def _plan_existence(spec, ctx, obs, p: Plan) -> None:
         p.add("config", {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys},
               "write %s (%s)" % (ctx.conf_path, ", ".join(keys)), "write_config")
         stays_running = obs.running and spec.state in ("present", "started")  # a (re)start writes them anyway
+        if idshift.idmap_of(before) != idshift.idmap_of(after):
+            if obs.running:
+                raise VzStateError("container %s runs; its id mapping changes only while it is stopped" % spec.ctid,
+                                   param="unprivileged", hint="stop it first (state: stopped), then change unprivileged")
+            p.add("ids", idshift.idmap_of(before).uid_map().strip(), idshift.idmap_of(after).uid_map().strip(),
+                  "shift the ownership of %s to the new id range" % ctx.private, "shift_ids")
         if stays_running and any(k in IDENTITY_KEYS for k in keys):
             p.add("identity", None, None, "apply hostname and nameservers to the running container", "identity_live")
 
@@ -260,6 +279,7 @@ class Apply:
         def populate(directory):
             host.run(templates.unpack_argv(setpriv=host.bin("setpriv"), tar=host.bin("tar"),
                                            cache=self.plan.template, dest=directory))
+            idshift.shift_tree(directory, IdMap(), self._idmap())  # templates are packed for uid 0
             self._write_conf()  # before the rename: a config without its private area is re-created
 
         if self.obs.conf is None:  # the config is this run's own: undo removes it
@@ -279,6 +299,14 @@ class Apply:
         ctx.layout.destroy()
         _unlink(ctx.console_log)
         _unlink(ctx.conf_path)
+
+    def op_shift_ids(self):
+        before = idshift.idmap_of(self.obs.conf.items())
+        idshift.shift_tree(self.ctx.private, before, self._idmap())
+        self._write_conf()
+
+    def _idmap(self):
+        return idshift.idmap_of(ConfFile.parse(self.plan.conf_after).items())
 
     def op_clean_leftovers(self):
         self.ctx.layout.clean_leftovers()
@@ -314,8 +342,11 @@ class Apply:
         groups.create(ctx.ctid)
         self.undo.append(lambda: self._clean_runtime(groups))
         groups.allow_devices(ctx.ctid, device_allow_list(confinement))
+        idmap = idshift.idmap_of(conf.items())
+        if idmap.shifted:  # the container's root owns its cgroup (systemd manages its subtree)
+            groups.delegate(ctx.ctid, idmap.host_uid(0), idmap.host_gid(0))
         os.makedirs(os.path.dirname(ctx.console_log), mode=0o755, exist_ok=True)
-        spec = RootSpec(ctx.root, hostname, ("/sbin/init",), ctx.console_log, confinement=confinement)
+        spec = RootSpec(ctx.root, hostname, ("/sbin/init",), ctx.console_log, idmap=idmap, confinement=confinement)
         rec = process.spawn_init(spec, attach=lambda pid: groups.attach(ctx.ctid, pid))
         process.write_record(ctx.run_dir, rec)
 

@@ -96,6 +96,7 @@ def _child(pid, argv, attach, confinement, env, cwd, keep, close) -> None:
         os.setsid()
         attach(os.getpid())
         ns.join(pid, JOIN_ORDER)
+        ns.become_root()
         worker = os.fork()
         if worker == 0:
             in_r, out_w, err_w = keep

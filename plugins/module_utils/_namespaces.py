@@ -178,6 +178,17 @@ def exec_init(spec: RootSpec, console_fd: int) -> None:
     os.execve(spec.init[0], list(spec.init), dict(INIT_ENV))
 
 
+def become_root() -> None:
+    """Take the user namespace's uid/gid 0 (host LOCAL_UID/LOCAL_GID when shifted).
+
+    Entering a user namespace keeps the caller's host ids, which a shifted namespace does not map
+    (they show as "nobody"); with the identity map this changes nothing.
+    """
+    os.setgroups([])
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+
+
 def join(pid: int, names) -> None:
     """setns() into the namespaces ``names`` (e.g. ("mnt", "pid")) of process pid, in that order.
 
@@ -210,4 +221,4 @@ def set_live_hostname(pid: int, hostname: str) -> None:
 
 
 __all__ = ["OWNED_NAMESPACES", "NS_FLAGS", "NSENTER_FLAGS", "RootSpec", "prepare_root", "become_container",
-           "exec_init", "join", "confine", "set_live_hostname", "INIT_ENV"]
+           "exec_init", "join", "become_root", "confine", "set_live_hostname", "INIT_ENV"]

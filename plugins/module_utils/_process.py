@@ -32,14 +32,21 @@ class InitRecord:
 
 
 def proc_starttime(pid: int, proc: str = "/proc"):
-    """Field 22 of /proc/PID/stat (clock ticks since boot), or None when the pid is gone."""
+    """Field 22 of /proc/PID/stat (clock ticks since boot), or None when the process is gone.
+
+    A zombie (state Z or X) is gone: the container's init has exited and only waits for the host's
+    init, its new parent, to reap it, which may take long (or never happen on a host without one).
+    """
     try:
         with open("%s/%d/stat" % (proc, pid), "rb") as fh:
             data = fh.read().decode("ascii", "replace")
     except OSError:
         return None
     # comm (field 2) may hold spaces and parentheses: split after the last ')'
-    return int(data[data.rindex(")") + 2:].split()[19])
+    fields = data[data.rindex(")") + 2:].split()
+    if fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
 
 
 def read_record(run_dir: str):
@@ -151,6 +158,7 @@ def _intermediate(spec, attach, up_w, down_r, go_r, err_w, console_fd) -> None:
         os.write(up_w, b"U")
         if os.read(down_r, 1) != b"G":
             os._exit(1)
+        ns.become_root()
         libc.unshare(ns.OWNED_NAMESPACES)  # cgroup ns after attach: its root is the container's cgroup
         child = os.fork()
         if child == 0:

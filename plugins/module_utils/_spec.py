@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import _config as config
+from ._confine import Confinement
 from ._errors import VzConfigError
 from ._layouts import LAYOUTS
 from ._templates import validate_name as validate_template_name
@@ -26,7 +27,8 @@ DOMAIN_RE = HOSTNAME_RE
 OPTION_KEYS = {"HOSTNAME": "hostname", "NAMESERVER": "nameserver", "SEARCHDOMAIN": "searchdomain",
                "ONBOOT": "onboot", "OSTEMPLATE": "ostemplate", "VE_LAYOUT": "layout",
                "VE_ROOT": "vz.conf VE_ROOT", "VE_PRIVATE": "vz.conf VE_PRIVATE",
-               "ORIGIN_SAMPLE": "config_sample"}
+               "ORIGIN_SAMPLE": "config_sample", "CAPABILITY": "capability", "DEVICES": "devices",
+               "FEATURES": "features", "LOCAL_UID": "unprivileged", "LOCAL_GID": "unprivileged"}
 
 
 def _is_ip(text: str) -> bool:
@@ -70,6 +72,10 @@ class ContainerSpec:
     config: dict = field(default_factory=dict)  # KEY -> str (or None: remove the key)
     stop_timeout: int = 60
     vz_conf: str = "/etc/vz/vz.conf"
+    capability: tuple | None = None  # "name:on|off" entries (CAPABILITY)
+    devices: tuple | None = None     # "c:10:200:rw" entries (DEVICES)
+    features: tuple | None = None    # "fuse:on" entries (FEATURES)
+    unprivileged: bool | None = None
 
     @classmethod
     def from_params(cls, p: dict) -> "ContainerSpec":
@@ -109,12 +115,19 @@ class ContainerSpec:
         ostemplate = p.get("ostemplate")
         if ostemplate is not None:
             validate_template_name(ostemplate)
+        lists = {}
+        for name, key in (("capability", "CAPABILITY"), ("devices", "DEVICES"), ("features", "FEATURES")):
+            value = p.get(name)
+            if value is not None:
+                lists[name] = tuple(str(v) for v in value)
+                Confinement.from_conf({key: " ".join(lists[name])})  # validates, naming the option
         return cls(ctid=ctid, state=state, ostemplate=ostemplate, layout=layout,
                    config_sample=p.get("config_sample"), hostname=hostname,
                    nameserver=tuple(str(n) for n in nameserver) if nameserver is not None else None,
                    searchdomain=tuple(str(d) for d in searchdomain) if searchdomain is not None else None,
                    onboot=p.get("onboot"), config=cfg, stop_timeout=stop_timeout,
-                   vz_conf=p.get("vz_conf") or "/etc/vz/vz.conf")
+                   vz_conf=p.get("vz_conf") or "/etc/vz/vz.conf", unprivileged=p.get("unprivileged"),
+                   capability=lists.get("capability"), devices=lists.get("devices"), features=lists.get("features"))
 
 
 __all__ = ["STATES", "ContainerSpec", "validate_ctid"]

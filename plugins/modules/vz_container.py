@@ -20,6 +20,9 @@ description:
   - State is found again from disk and C(/proc) only (C(VZ_RUN_DIR/CTID/init.pid) holds the init's
     pid and start time), so a container outlives the Ansible run that started it.
   - Runs on one container serialize through a lock in C(LOCKDIR); runs on different containers do not.
+  - Every container is confined by default - its own user namespace, a reduced capability bounding set,
+    a seccomp filter, a device allow-list, host tunables in C(/proc) read-only or masked, C(/sys)
+    read-only, and mounts it cannot undo; O(capability), O(devices), O(features) and O(unprivileged) adjust it.
   - The host writes C(/etc/hostname), C(/etc/hosts) and C(/etc/resolv.conf) inside the container's
     tree at start (and live when they change on a running container) without following any link
     out of that tree.
@@ -116,6 +119,45 @@ options:
       - Keys not given here are left as they are in the file.
     type: dict
     default: {}
+  unprivileged:
+    description:
+      - Map the container's users to a range of 65536 host ids of its own (C(LOCAL_UID)/C(LOCAL_GID) in its
+        config, allocated so that no two containers share ids), instead of the identity mapping.
+      - Every container runs in its own user namespace, so its root's capabilities act only on its own
+        namespaces either way. Unprivileged, its root is also not host uid 0 for files, so a process that
+        somehow escaped its tree would own nothing on the host.
+      - Turning it on or off shifts the ownership of the private area; the container must be stopped.
+      - See the confinement section of the README for what each container is denied by default.
+    type: bool
+  capability:
+    description:
+      - Capabilities to give back to (V(NAME:on)) or take from (V(NAME:off)) the container, in OpenVZ's
+        C(CAPABILITY) syntax, for example V(sys_time:on). Names are the kernel's without C(CAP_), lower case.
+      - By default the bounding set lacks sys_module, sys_rawio, sys_time, sys_pacct, sys_ptrace, mac_admin,
+        mac_override, syslog, wake_alarm, block_suspend, audit_control, audit_read, perfmon, bpf and
+        checkpoint_restore. Giving one back is a risk only where the kernel honours it from a user
+        namespace (most of these are checked against the host's user namespace and stay denied anyway).
+      - Takes effect at the next start. An empty list returns to the defaults.
+    type: list
+    elements: str
+  devices:
+    description:
+      - Extra devices the container may use, in OpenVZ's C(DEVICES) syntax C(KIND:MAJOR:MINOR:ACCESS),
+        for example V(c:10:200:rw); C(*) is any number, access is of C(r), C(w), C(m) (mknod).
+      - By default only the nodes of its private C(/dev) (null, zero, full, random, urandom, tty, ptmx,
+        pts) are allowed. The risk is that an allowed host device is usable if the container can reach a node for it.
+      - Takes effect at the next start. An empty list returns to the defaults.
+    type: list
+    elements: str
+  features:
+    description:
+      - Features to turn on (V(NAME:on)) in OpenVZ's C(FEATURES) syntax.
+      - V(fuse:on) creates and allows C(/dev/fuse) (risk - a FUSE server can stall host processes that walk the tree).
+      - V(tun:on) creates and allows C(/dev/net/tun) for VPNs (risk - small, interfaces stay in the container's network namespace).
+      - V(nnp:on) sets no_new_privs on the init, so setuid programs gain nothing (safer; breaks su and sudo).
+      - Takes effect at the next start.
+    type: list
+    elements: str
   stop_timeout:
     description:
       - Seconds to wait for the container's init to shut down after being asked (SIGRTMIN+4 for systemd,
@@ -170,6 +212,21 @@ EXAMPLES = r"""
   vzkit.vz.vz_container:
     ctid: "101"
     state: restarted
+
+- name: An unprivileged container with FUSE, and the clock capability given back
+  vzkit.vz.vz_container:
+    ctid: fuse1
+    state: started
+    ostemplate: busybox
+    unprivileged: true
+    features: ["fuse:on"]
+    capability: ["sys_time:on"]
+
+- name: Let a container use the tun device
+  vzkit.vz.vz_container:
+    ctid: vpn1
+    state: restarted
+    devices: ["c:10:200:rw"]
 
 - name: Destroy a container
   vzkit.vz.vz_container:
@@ -267,6 +324,10 @@ def argument_spec() -> dict:
         onboot=dict(type="bool"),
         config=dict(type="dict", default={}),
         stop_timeout=dict(type="int", default=60),
+        unprivileged=dict(type="bool"),
+        capability=dict(type="list", elements="str"),
+        devices=dict(type="list", elements="str"),
+        features=dict(type="list", elements="str"),
         vz_conf=dict(type="path", default="/etc/vz/vz.conf"),
     )
 

@@ -11,7 +11,7 @@ short_description: Run a command inside a running OpenVZ-style container
 version_added: 0.1.0
 description:
   - Runs a command inside a running container as its root user, like C(vzctl exec).
-  - The command is confined exactly like the container's init: it joins the container's cgroups and
+  - The command is confined exactly like the container's init. It joins the container's cgroups and
     all its namespaces (its user namespace first, so it holds capabilities only there), gets the
     same capability bounding set and seccomp filter, and runs in the container's root directory.
     C(nsenter) from the host does none of that.
@@ -105,12 +105,12 @@ stderr:
   type: str
   sample: ""
 stdout_lines:
-  description: O(stdout) split into lines.
+  description: RV(stdout) split into lines.
   returned: always
   type: list
   elements: str
 stderr_lines:
-  description: O(stderr) split into lines.
+  description: RV(stderr) split into lines.
   returned: always
   type: list
   elements: str

@@ -122,3 +122,11 @@ def test_nsenter_argv(argv):
     assert process.nsenter_argv("/usr/bin/nsenter", InitRecord(4321, 1), argv) == [
         "/usr/bin/nsenter", "--target", "4321", "--user", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup",
         "--root", "--wd", "--"] + argv
+
+
+@pytest.mark.parametrize("state, expected", [("S", 4242), ("R", 4242), ("Z", None), ("X", None)])
+def test_a_zombie_init_is_not_alive(tmp_path, state, expected):
+    (tmp_path / "77").mkdir()
+    fields = [state] + ["0"] * 18 + ["4242"] + ["0"] * 20
+    (tmp_path / "77" / "stat").write_text("77 (init) " + " ".join(fields) + "\n")
+    assert process.proc_starttime(77, proc=str(tmp_path)) == expected

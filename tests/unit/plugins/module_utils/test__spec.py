@@ -166,12 +166,34 @@ def test_bad_config_values(key, value):
     ("DISABLED", False, "no"),
     ("CPUUNITS", 1000, "1000"),
     ("NUMPROC", "65:65", "65:65"),
-    ("FEATURES", ["nfs:on", "sit:off"], "nfs:on sit:off"),
-    ("CAPABILITY", ("NET_ADMIN:on", "SYS_TIME:off"), "NET_ADMIN:on SYS_TIME:off"),
+    ("DESCRIPTION", ["web", "front"], "web front"),
+    ("BOOTORDER_TAGS", ("a:on", "b:off"), "a:on b:off"),
     ("KMEMSIZE", None, None),
 ])
 def test_config_values_become_text(key, value, expected):
     assert spec(config={key: value}).config == {key: expected}
+
+
+@pytest.mark.parametrize("key, option", [
+    ("CAPABILITY", "capability"), ("FEATURES", "features"), ("DEVICES", "devices"),
+    ("LOCAL_UID", "unprivileged"), ("LOCAL_GID", "unprivileged"),
+])
+def test_confinement_keys_belong_to_their_options(key, option):
+    with pytest.raises(VzConfigError) as err:
+        spec(config={key: "x"})
+    assert err.value.details["param"] == "config.%s" % key
+    assert option in str(err.value)
+
+
+@pytest.mark.parametrize("option, value, param", [
+    ("capability", ["sys_time"], "capability"),
+    ("features", ["nesting:on"], "features"),
+    ("devices", ["c:10:200"], "devices"),
+])
+def test_bad_confinement_options_name_the_option(option, value, param):
+    with pytest.raises(VzConfigError) as err:
+        spec(**{option: value})
+    assert err.value.details["param"] == param
 
 
 def test_config_none_is_kept_to_mean_unset():
