@@ -4,6 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils import _confine as confine
@@ -88,3 +90,38 @@ def test_idmap(idmap, uid_map, host_root, shifted):
 ])
 def test_parse_onoff(text, expected):
     assert confine.parse_onoff(text, param="features", known=confine.FEATURES) == expected
+
+
+DOC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "confinement.md")
+
+
+def _doc() -> str:
+    with open(DOC, encoding="utf-8") as fh:
+        return fh.read()
+
+
+@pytest.mark.parametrize("name", sorted(confine.DROP_REASONS) + sorted(confine.KEEP_REASONS))
+def test_docs_name_every_capability_decision(name):
+    assert "| `%s` |" % name in _doc()
+
+
+@pytest.mark.parametrize("name", sorted(confine.FEATURES))
+def test_docs_name_every_feature(name):
+    assert "| `%s` |" % name in _doc()
+
+
+@pytest.mark.parametrize("entry", ["/proc/%s" % e for e in confine.PROC_MASKED + confine.PROC_READONLY]
+                         + ["/sys/%s" % e for e in confine.SYS_MASKED])
+def test_docs_name_every_proc_and_sys_entry(entry):
+    assert "`%s`" % entry in _doc()
+
+
+def test_docs_name_every_denied_system_call():
+    from ansible_collections.vzkit.vz.plugins.module_utils._bpf import DEFAULT_POLICY
+    missing = [name for name in DEFAULT_POLICY if "`%s`" % name not in _doc()]
+    assert missing == []
+
+
+def test_docs_name_every_default_device_rule():
+    for rule in confine.DEFAULT_DEVICES:
+        assert "`%s`" % rule in _doc()
