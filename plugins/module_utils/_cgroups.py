@@ -73,8 +73,17 @@ def detect() -> Layout:
         return detect_from_mountinfo(fh.read(), read=_read)
 
 
+PAYLOAD = "payload"
+
+
 class Cgroups:
-    """The cgroups of containers below ``parent`` (vz.conf ``VZ_CGROUP_PARENT``, default ``vz``)."""
+    """The cgroups of containers below ``parent`` (vz.conf ``VZ_CGROUP_PARENT``, default ``vz``).
+
+    On the v2 hierarchy the container's processes live one level down, in ``CTID/payload``: that is
+    the root of its cgroup namespace and of the cgroup2 view it gets at /sys/fs/cgroup, so its init
+    (systemd) can manage the subtree, while the limits on ``CTID`` stay outside anything it can write
+    (the layout systemd-nspawn and LXC use). v1 hierarchies are never shown to the container.
+    """
 
     def __init__(self, layout: Layout, parent: str = "vz"):
         self.layout = layout
@@ -82,6 +91,15 @@ class Cgroups:
 
     def paths(self, ctid: str) -> list:
         return [os.path.join(h.path, self.parent, ctid) for h in self.layout.hierarchies]
+
+    def payload_paths(self, ctid: str) -> list:
+        """Where the container's processes go: CTID on v1 hierarchies, CTID/payload on v2."""
+        return [os.path.join(h.path, self.parent, ctid, *((PAYLOAD,) if h.version == 2 else ()))
+                for h in self.layout.hierarchies]
+
+    @property
+    def has_v2(self) -> bool:
+        return any(h.version == 2 for h in self.layout.hierarchies)
 
     def exists(self, ctid: str) -> bool:
         return any(os.path.isdir(p) for p in self.paths(ctid))
@@ -93,6 +111,8 @@ class Cgroups:
             if h.version == 2:
                 self._enable_v2_controllers(h, base)
             self._mkdir(h, os.path.join(base, ctid))
+            if h.version == 2:
+                self._mkdir(h, os.path.join(base, ctid, PAYLOAD))
         return self.paths(ctid)
 
     @staticmethod
@@ -123,7 +143,7 @@ class Cgroups:
                     pass  # a controller busy in the root stays off; limits report it (issue: resources)
 
     def attach(self, ctid: str, pid: int) -> None:
-        for path in self.paths(ctid):
+        for path in self.payload_paths(ctid):
             with open(os.path.join(path, "cgroup.procs"), "w", encoding="ascii") as fh:
                 fh.write(str(pid))
 
@@ -157,8 +177,8 @@ class Cgroups:
             os.close(prog)
 
     def delegate(self, ctid: str, uid: int, gid: int) -> None:
-        """Hand the container's cgroups to its root (a shifted uid): the directory and its control files."""
-        for path in self.paths(ctid):
+        """Hand the container's own cgroup subtree to its root (a shifted uid): the payload and its control files."""
+        for path in self.payload_paths(ctid):
             os.chown(path, uid, gid)
             for name in ("cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "tasks"):
                 if os.path.exists(os.path.join(path, name)):
@@ -215,4 +235,4 @@ class Cgroups:
         raise VzStateError("cgroup %s stays busy" % path)
 
 
-__all__ = ["CGROUP_ROOT", "Hierarchy", "Layout", "Cgroups", "detect", "detect_from_mountinfo"]
+__all__ = ["CGROUP_ROOT", "PAYLOAD", "Hierarchy", "Layout", "Cgroups", "detect", "detect_from_mountinfo"]

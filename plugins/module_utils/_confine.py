@@ -152,7 +152,10 @@ class IdMap:
 
     first_uid: int = 0
     first_gid: int = 0
-    count: int = 4294967295  # identity over the whole range: the default ("privileged") container
+    # Identity for the default ("privileged") container. One id short of the full range on purpose:
+    # systemd reads a full-range identity map as "not in a user namespace" and then tries host-only
+    # mounts (hugetlbfs, fusectl) that fail; this tells it the truth.
+    count: int = 4294967294
     lines: tuple = field(default=(), compare=False)
 
     def uid_map(self) -> str:

@@ -346,7 +346,8 @@ class Apply:
         if idmap.shifted:  # the container's root owns its cgroup (systemd manages its subtree)
             groups.delegate(ctx.ctid, idmap.host_uid(0), idmap.host_gid(0))
         os.makedirs(os.path.dirname(ctx.console_log), mode=0o755, exist_ok=True)
-        spec = RootSpec(ctx.root, hostname, ("/sbin/init",), ctx.console_log, idmap=idmap, confinement=confinement)
+        spec = RootSpec(ctx.root, hostname, ("/sbin/init",), ctx.console_log, idmap=idmap, confinement=confinement,
+                        cgroup2=groups.has_v2)
         rec = process.spawn_init(spec, attach=lambda pid: groups.attach(ctx.ctid, pid))
         process.write_record(ctx.run_dir, rec)
 

@@ -9,10 +9,15 @@ through ``_mounts.write_in_root`` so that no link in the container's tree leads 
 """
 from __future__ import annotations
 
+import os
+import re
+import uuid
+
 from . import _mounts as mounts
 from ._errors import VzStateError
 
 MARK = "# vzkit: hostname"
+MACHINE_ID_RE = re.compile(r"[0-9a-f]{32}")
 
 
 def render_hostname(hostname: str) -> str:
@@ -48,6 +53,11 @@ def write_identity(root: str, *, hostname, nameservers, searchdomains) -> list:
 
 def _write_identity(root: str, *, hostname, nameservers, searchdomains) -> list:
     changed = []
+    machine_id = (mounts.read_in_root(root, "etc/machine-id") or "").strip()
+    if not MACHINE_ID_RE.fullmatch(machine_id) and os.path.isdir(os.path.join(root, "etc")):
+        # systemd wants a stable id; an empty or "uninitialized" one is replaced once, then kept.
+        mounts.write_in_root(root, "etc/machine-id", uuid.uuid4().hex + "\n", 0o444)
+        changed.append("/etc/machine-id")
     if hostname:
         if mounts.write_in_root(root, "etc/hostname", render_hostname(hostname)):
             changed.append("/etc/hostname")

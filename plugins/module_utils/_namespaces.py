@@ -33,8 +33,10 @@ DEVICES = (("null", 1, 3, 0o666), ("zero", 1, 5, 0o666), ("full", 1, 7, 0o666),
            ("random", 1, 8, 0o666), ("urandom", 1, 9, 0o666), ("tty", 5, 0, 0o666))
 DEV_LINKS = (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
              ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx"))
+# container= tells systemd (and others) that it runs in a container; SYSTEMD_GETTY_AUTO=0 keeps
+# systemd from starting a getty on /dev/console, which is a log file here, not a terminal.
 INIT_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "container": "vzkit", "HOME": "/", "TERM": "linux"}
+            "container": "vzkit", "HOME": "/", "TERM": "linux", "SYSTEMD_GETTY_AUTO": "0"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class RootSpec:
     console_log: str   # host path of the file the init's console goes to
     idmap: IdMap = IdMap()
     confinement: Confinement = Confinement()
+    cgroup2: bool = False  # show the container its cgroup (v2) at /sys/fs/cgroup
 
 
 def _mkdir_in_root(root: str, rel: str) -> str:
@@ -91,11 +94,16 @@ def _mount_proc(root: str) -> None:
         _mask(os.path.join(proc, rel))
 
 
-def _mount_sys(root: str) -> None:
+def _mount_sys(root: str, spec: RootSpec) -> None:
     sysdir = _mkdir_in_root(root, "sys")
     libc.mount("sysfs", sysdir, "sysfs", libc.MS_RDONLY | libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC)
     for rel in SYS_MASKED:
         _mask(os.path.join(sysdir, rel))
+    if spec.cgroup2:
+        # Mounted from inside the container's cgroup namespace: its root is the container's payload
+        # cgroup, writable for its init (systemd creates init.scope, system.slice below it).
+        libc.mount("cgroup2", os.path.join(sysdir, "fs", "cgroup"), "cgroup2",
+                   libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC)
 
 
 def _mount_dev(root: str, spec: RootSpec) -> None:
@@ -140,11 +148,14 @@ def prepare_root(spec: RootSpec) -> None:
     root = spec.root
     libc.mount(root, root, None, libc.MS_BIND | libc.MS_REC)  # make root its own mount for pivot_root
     _mount_proc(root)
-    _mount_sys(root)
+    _mount_sys(root, spec)
     _mount_dev(root, spec)
     _mkdir_in_root(root, "tmp")
-    libc.mount("tmpfs", _mkdir_in_root(root, "run"), "tmpfs", libc.MS_NOSUID | libc.MS_NODEV,
-               "mode=755,size=10%%,uid=%d,gid=%d" % (spec.idmap.host_uid(0), spec.idmap.host_gid(0)))
+    owner = "uid=%d,gid=%d" % (spec.idmap.host_uid(0), spec.idmap.host_gid(0))
+    libc.mount("tmpfs", _mkdir_in_root(root, "run"), "tmpfs", libc.MS_NOSUID | libc.MS_NODEV, "mode=755,size=10%," + owner)
+    os.mkdir(os.path.join(root, "run", "lock"), 0o755)
+    libc.mount("tmpfs", os.path.join(root, "run", "lock"), "tmpfs", libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC,
+               "mode=1777,size=5m," + owner)
     os.chdir(root)
     libc.pivot_root(".", ".")           # the old root now sits on top of the new one at "/" ...
     libc.umount(".", libc.MNT_DETACH)   # ... and is detached: the host tree is out of reach

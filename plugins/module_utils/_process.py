@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from . import _libc as libc
 from . import _namespaces as ns
 from ._errors import VzStateError
-from ._mounts import readlink_in_root
+from ._mounts import read_in_root, readlink_in_root
 
 RECORD = "init.pid"
 
@@ -180,7 +180,7 @@ def _prepare_root(pid: int, spec: ns.RootSpec) -> None:
         code = 1
         try:
             os.close(err_r)
-            ns.join(pid, ("mnt", "ipc", "net", "pid"))
+            ns.join(pid, ("mnt", "ipc", "net", "cgroup", "pid"))
             worker = os.fork()  # joining a pid namespace takes effect for children only
             if worker == 0:
                 try:
@@ -290,7 +290,8 @@ __all__ = ["InitRecord", "proc_starttime", "read_record", "write_record", "is_al
 
 
 # How each init asks to be shut down cleanly: systemd powers off on SIGRTMIN+4, busybox init on
-# SIGUSR2; sysvinit and anything unknown get SIGTERM, then the stop timeout and SIGKILL.
+# SIGUSR2, sysvinit on SIGINT (its ctrlaltdel entry); anything unknown gets SIGTERM, then the stop
+# timeout and SIGKILL.
 def halt_signal(root: str) -> int:
     target = readlink_in_root(root, "sbin/init") or ""  # /sbin itself may be a link: resolve in the tree
     name = os.path.basename(target)
@@ -298,6 +299,10 @@ def halt_signal(root: str) -> int:
         return signal.SIGRTMIN + 4
     if name == "busybox":
         return signal.SIGUSR2
+    if not target and read_in_root(root, "etc/inittab"):
+        # sysvinit: SIGINT runs inittab's ctrlaltdel entry (Debian's: shutdown -r now), whose final
+        # reboot(2) in a pid namespace ends the container's init.
+        return signal.SIGINT
     return signal.SIGTERM
 
 

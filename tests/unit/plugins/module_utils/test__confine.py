@@ -73,7 +73,7 @@ def test_seccomp_policy_defaults_to_the_bpf_policy():
 
 
 @pytest.mark.parametrize("idmap, uid_map, host_root, shifted", [
-    (confine.IdMap(), "0 0 4294967295\n", 0, False),
+    (confine.IdMap(), "0 0 4294967294\n", 0, False),
     (confine.IdMap(100000, 100000, 65536), "0 100000 65536\n", 100000, True),
 ])
 def test_idmap(idmap, uid_map, host_root, shifted):

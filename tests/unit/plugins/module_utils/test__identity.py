@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -76,12 +77,35 @@ def test_render_resolv(nameservers, searchdomains, expected):
     assert identity.render_resolv(nameservers, searchdomains) == expected
 
 
+MACHINE_ID = "0123456789abcdef0123456789abcdef\n"
+
+
 @pytest.fixture(name="root")
 def fixture_root(tmp_path):
+    """A tree that already has its machine-id (the machine-id cases are tested on their own)."""
     root = tmp_path / "root"
     (root / "etc").mkdir(parents=True)
     (root / "etc" / "hosts").write_text(DEBIAN_HOSTS)
+    (root / "etc" / "machine-id").write_text(MACHINE_ID)
     return root
+
+
+@pytest.mark.parametrize("before", [None, "", "uninitialized\n", "not-hex\n"])
+def test_a_missing_or_unset_machine_id_is_written_once(root, before):
+    mid = root / "etc" / "machine-id"
+    mid.unlink()
+    if before is not None:
+        mid.write_text(before)
+    assert identity.write_identity(str(root), hostname=None, nameservers=[], searchdomains=[]) == ["/etc/machine-id"]
+    first = mid.read_text()
+    assert re.fullmatch(r"[0-9a-f]{32}\n", first)
+    assert identity.write_identity(str(root), hostname=None, nameservers=[], searchdomains=[]) == []
+    assert mid.read_text() == first
+
+
+def test_a_valid_machine_id_is_kept(root):
+    identity.write_identity(str(root), hostname="a.example", nameservers=[], searchdomains=[])
+    assert (root / "etc" / "machine-id").read_text() == MACHINE_ID
 
 
 def test_write_identity(root):
@@ -98,9 +122,9 @@ def test_write_identity(root):
 
 def test_write_identity_only_what_is_given(root):
     assert identity.write_identity(str(root), hostname=None, nameservers=[], searchdomains=[]) == []
-    assert sorted(os.listdir(root / "etc")) == ["hosts"]
+    assert sorted(os.listdir(root / "etc")) == ["hosts", "machine-id"]
     assert identity.write_identity(str(root), hostname=None, nameservers=["1.1.1.1"], searchdomains=[]) == ["/etc/resolv.conf"]
-    assert sorted(os.listdir(root / "etc")) == ["hosts", "resolv.conf"]
+    assert sorted(os.listdir(root / "etc")) == ["hosts", "machine-id", "resolv.conf"]
 
 
 def test_write_identity_replaces_a_link_to_the_host(root, tmp_path):
