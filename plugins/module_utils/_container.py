@@ -278,7 +278,8 @@ class Apply:
 
         def populate(directory):
             host.run(templates.unpack_argv(setpriv=host.bin("setpriv"), tar=host.bin("tar"),
-                                           cache=self.plan.template, dest=directory))
+                                           cache=self.plan.template, dest=directory,
+                                           decompressor=templates.decompressor_for(self.plan.template, host.which)))
             idshift.shift_tree(directory, IdMap(), self._idmap())  # templates are packed for uid 0
             self._write_conf()  # before the rename: a config without its private area is re-created
 
@@ -346,8 +347,9 @@ class Apply:
         if idmap.shifted:  # the container's root owns its cgroup (systemd manages its subtree)
             groups.delegate(ctx.ctid, idmap.host_uid(0), idmap.host_gid(0))
         os.makedirs(os.path.dirname(ctx.console_log), mode=0o755, exist_ok=True)
+        boot_id = process.write_boot_id(ctx.run_dir)
         spec = RootSpec(ctx.root, hostname, ("/sbin/init",), ctx.console_log, idmap=idmap, confinement=confinement,
-                        cgroup2=groups.has_v2)
+                        cgroup2=groups.has_v2, boot_id_file=boot_id)
         rec = process.spawn_init(spec, attach=lambda pid: groups.attach(ctx.ctid, pid))
         process.write_record(ctx.run_dir, rec)
 
@@ -374,6 +376,7 @@ class Apply:
         groups.kill_all(self.ctx.ctid)
         groups.remove(self.ctx.ctid)
         _unlink(os.path.join(self.ctx.run_dir, process.RECORD))
+        _unlink(os.path.join(self.ctx.run_dir, process.BOOT_ID))
         try:
             os.rmdir(self.ctx.run_dir)
         except FileNotFoundError:

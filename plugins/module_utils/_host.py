@@ -51,6 +51,13 @@ class Host:
             self._bins[name] = path
         return self._bins[name]
 
+    def which(self, name: str) -> str | None:
+        """A binary's path if installed, else None (for optional helpers such as pigz)."""
+        try:
+            return self.bin(name)
+        except VzConfigError:
+            return None
+
     @staticmethod
     def _which(name: str) -> str | None:
         dirs = os.environ.get("PATH", "").split(os.pathsep) + ["/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin"]

@@ -48,6 +48,7 @@ class RootSpec:
     idmap: IdMap = IdMap()
     confinement: Confinement = Confinement()
     cgroup2: bool = False  # show the container its cgroup (v2) at /sys/fs/cgroup
+    boot_id_file: str | None = None  # host file with this boot's random id, shown as the kernel's
 
 
 def _mkdir_in_root(root: str, rel: str) -> str:
@@ -80,9 +81,15 @@ def _mask(path: str) -> None:
         libc.mount("/dev/null", path, None, libc.MS_BIND)
 
 
-def _mount_proc(root: str) -> None:
+def _mount_proc(root: str, spec: RootSpec) -> None:
     proc = _mkdir_in_root(root, "proc")
     libc.mount("proc", proc, "proc", libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC)
+    boot_id = os.path.join(proc, "sys", "kernel", "random", "boot_id")
+    if spec.boot_id_file and os.path.exists(boot_id):
+        # The kernel's boot id is the host's and has no namespace: each start of the container gets
+        # one of its own, as systemd-nspawn and LXC do, so its journal can tell its boots apart.
+        libc.mount(spec.boot_id_file, boot_id, None, libc.MS_BIND)
+        libc.mount(None, boot_id, None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY)
     for rel in PROC_READONLY:
         if os.path.lexists(os.path.join(proc, rel)):
             _bind_ro(os.path.join(proc, rel))
@@ -147,7 +154,7 @@ def prepare_root(spec: RootSpec) -> None:
     libc.mount(None, "/", None, libc.MS_REC | libc.MS_PRIVATE)
     root = spec.root
     libc.mount(root, root, None, libc.MS_BIND | libc.MS_REC)  # make root its own mount for pivot_root
-    _mount_proc(root)
+    _mount_proc(root, spec)
     _mount_sys(root, spec)
     _mount_dev(root, spec)
     _mkdir_in_root(root, "tmp")

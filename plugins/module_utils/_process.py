@@ -15,6 +15,7 @@ import select
 import signal
 import time
 import traceback
+import uuid
 from dataclasses import dataclass
 
 from . import _libc as libc
@@ -23,6 +24,7 @@ from ._errors import VzStateError
 from ._mounts import read_in_root, readlink_in_root
 
 RECORD = "init.pid"
+BOOT_ID = "boot_id"
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,16 @@ def write_record(run_dir: str, rec: InitRecord) -> None:
     with open(tmp, "w", encoding="ascii") as fh:
         fh.write("%d %d\n" % (rec.pid, rec.starttime))
     os.replace(tmp, os.path.join(run_dir, RECORD))
+
+
+def write_boot_id(run_dir: str) -> str:
+    """A fresh random boot id for this start of the container (format of the kernel's)."""
+    os.makedirs(run_dir, mode=0o700, exist_ok=True)
+    path = os.path.join(run_dir, BOOT_ID)
+    with open(path, "w", encoding="ascii") as fh:
+        fh.write(str(uuid.uuid4()) + "\n")
+    os.chmod(path, 0o444)
+    return path
 
 
 def is_alive(rec) -> bool:
@@ -286,7 +298,7 @@ def nsenter_argv(nsenter: str, rec: InitRecord, argv) -> list:
 
 
 __all__ = ["InitRecord", "proc_starttime", "read_record", "write_record", "is_alive", "spawn_init",
-           "wait_gone", "halt", "signal_init", "nsenter_argv"]
+           "wait_gone", "halt", "signal_init", "write_boot_id", "nsenter_argv"]
 
 
 # How each init asks to be shut down cleanly: systemd powers off on SIGRTMIN+4, busybox init on
