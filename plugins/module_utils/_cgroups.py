@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from . import _bpf as bpf
 from . import _libc as libc
+from . import _limits as lim
 from ._errors import VzStateError, VzUnsupported
 from ._mounts import parse_mountinfo
 
@@ -184,6 +185,52 @@ class Cgroups:
                 if os.path.exists(os.path.join(path, name)):
                     os.chown(os.path.join(path, name), uid, gid)
 
+    def apply_limits(self, ctid: str, limits, *, device: str | None = None) -> list:
+        """Write the limits into every hierarchy; return what this host cannot enforce, in words."""
+        missing = []
+        for h in self.layout.hierarchies:
+            path = os.path.join(h.path, self.parent, ctid)
+            cpus_all = _read(os.path.join(h.path, self.parent, "cpuset.cpus")).strip() or _read(
+                os.path.join(h.path, "cpuset.cpus.effective")).strip()
+            todo = [w for w in lim.cgroup_writes(limits, h.version, device=device, cpus_all=cpus_all)
+                    if h.version == 2 or w[0] in h.controllers]
+            if h.version == 2:
+                todo = [w for w in todo if os.path.exists(os.path.join(path, w[1]))]
+            missing += self._write_all(path, todo)
+        return missing
+
+    @staticmethod
+    def _write_all(path: str, writes) -> list:
+        """Write each (controller, file, value); a failed write is retried once after the others,
+        because the v1 memory files must move in an order that depends on raising or lowering."""
+        failed, missing = [], []
+        for attempt in (1, 2):
+            for controller, name, value in (writes if attempt == 1 else failed):
+                target = os.path.join(path, name)
+                if not os.path.exists(target):
+                    if not _means_no_limit(value):  # only a limit that is asked for and cannot be set matters
+                        missing.append("%s (%s controller file missing)" % (name, controller))
+                    continue
+                try:
+                    with open(target, "w", encoding="ascii") as fh:
+                        fh.write(value)
+                except OSError as exc:
+                    if attempt == 2:
+                        raise VzStateError("cannot set %s to %s: %s" % (target, value, exc.strerror),
+                                           hint="a lower limit than the container uses now is refused by the kernel for some controllers")
+                    failed.append((controller, name, value))
+            if not failed:
+                break
+        return sorted(set(missing))
+
+    def usage(self, ctid: str) -> dict:
+        """Current memory, swap, process count and CPU time, from whichever hierarchy has them."""
+        out = {"memory": None, "swap": None, "pids": None, "cpu_seconds": None}
+        for h in self.layout.hierarchies:
+            path = os.path.join(h.path, self.parent, ctid)
+            out.update({k: v for k, v in _usage_of(path, h).items() if v is not None and out.get(k) is None})
+        return out
+
     def pids(self, ctid: str) -> set:
         found = set()
         for path in self.paths(ctid):
@@ -235,4 +282,41 @@ class Cgroups:
         raise VzStateError("cgroup %s stays busy" % path)
 
 
-__all__ = ["CGROUP_ROOT", "PAYLOAD", "Hierarchy", "Layout", "Cgroups", "detect", "detect_from_mountinfo"]
+def _means_no_limit(value: str) -> bool:
+    return value.split()[-1] in ("max", "-1", "0", str(2 ** 63 - 4096))
+
+
+def _number(text: str):
+    text = text.strip()
+    return int(text) if text.isdigit() else None
+
+
+def _usage_of(path: str, h: Hierarchy) -> dict:
+    if h.version == 1:
+        mem = _number(_read(os.path.join(path, "memory.usage_in_bytes")))
+        memsw = _number(_read(os.path.join(path, "memory.memsw.usage_in_bytes")))
+        cpu = _number(_read(os.path.join(path, "cpuacct.usage")))
+        return {"memory": mem, "swap": (memsw - mem) if mem is not None and memsw is not None else None,
+                "pids": _number(_read(os.path.join(path, "pids.current"))),
+                "cpu_seconds": round(cpu / 1e9, 3) if cpu is not None else None}
+    stat = dict(line.split() for line in _read(os.path.join(path, "cpu.stat")).splitlines() if len(line.split()) == 2)
+    usec = _number(stat.get("usage_usec", ""))
+    return {"memory": _number(_read(os.path.join(path, "memory.current"))),
+            "swap": _number(_read(os.path.join(path, "memory.swap.current"))),
+            "pids": _number(_read(os.path.join(path, "pids.current"))),
+            "cpu_seconds": round(usec / 1e6, 3) if usec is not None else None}
+
+
+def block_device_of(path: str, sysfs: str = "/sys"):
+    """"MAJ:MIN" of the whole disk holding path (I/O throttling needs a disk, not a partition), or None."""
+    st = os.stat(path)
+    dev = "%d:%d" % (os.major(st.st_dev), os.minor(st.st_dev))
+    node = os.path.join(sysfs, "dev", "block", dev)
+    if not os.path.exists(node):
+        return None  # no block device (btrfs subvolume, ZFS, tmpfs, overlay): nothing to throttle
+    if os.path.exists(os.path.join(node, "partition")):
+        return _read(os.path.join(os.path.realpath(node), "..", "dev")).strip() or None
+    return dev
+
+
+__all__ = ["CGROUP_ROOT", "PAYLOAD", "block_device_of", "Hierarchy", "Layout", "Cgroups", "detect", "detect_from_mountinfo"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from . import _cgroups as cgroups
 from . import _identity as identity
+from . import _limits as limits
 from . import _idshift as idshift
 from . import _mounts as mounts
 from . import _process as process
@@ -31,6 +32,7 @@ from ._namespaces import RootSpec, set_live_hostname
 TARGET = {"present": None, "stopped": "stopped", "mounted": "mounted", "started": "running",
           "restarted": "running", "absent": "absent"}
 IDENTITY_KEYS = ("HOSTNAME", "NAMESERVER", "SEARCHDOMAIN")
+RESTART_KEYS = ("CAPABILITY", "DEVICES", "FEATURES")
 
 
 @dataclass
@@ -165,6 +167,8 @@ def desired_conf(spec, ctx: Context, conf) -> ConfFile:
     elif spec.unprivileged is False:
         new.unset("LOCAL_UID")
         new.unset("LOCAL_GID")
+    for key, value in spec.limits.items():
+        new.set(key, value)
     for key, value in spec.config.items():
         if value is None:
             new.unset(key)
@@ -228,8 +232,25 @@ def _plan_existence(spec, ctx, obs, p: Plan) -> None:
                                    param="unprivileged", hint="stop it first (state: stopped), then change unprivileged")
             p.add("ids", idshift.idmap_of(before).uid_map().strip(), idshift.idmap_of(after).uid_map().strip(),
                   "shift the ownership of %s to the new id range" % ctx.private, "shift_ids")
+        if stays_running and any(k in limits.ENFORCED for k in keys):
+            p.add("limits", None, None, "apply resource limits to the running container", "limits_live")
+        if stays_running and any(k in RESTART_KEYS for k in keys):
+            _plan_setmode(spec, keys, p)
         if stays_running and any(k in IDENTITY_KEYS for k in keys):
             p.add("identity", None, None, "apply hostname and nameservers to the running container", "identity_live")
+
+
+def _plan_setmode(spec, keys, p: Plan) -> None:
+    """Confinement changes take effect at start: fail, restart now, or save them for the next start."""
+    changed = ", ".join(k for k in keys if k in RESTART_KEYS)
+    if spec.setmode == "fail":
+        raise VzStateError("%s change(s) on running container %s take effect only at start" % (changed, spec.ctid),
+                           param="setmode", hint="set setmode: restart to restart it now, or setmode: ignore to apply them at the next start")
+    if spec.setmode == "restart":
+        p.add("running", True, False, "stop container %s (setmode: restart)" % spec.ctid, "stop")
+        p.add("running", False, True, "start container %s (setmode: restart)" % spec.ctid, "start")
+    else:
+        p.warnings.append("%s saved; they take effect when container %s next starts (setmode: ignore)" % (changed, spec.ctid))
 
 
 def _plan_run_state(spec, target, obs, p: Plan) -> None:
@@ -240,7 +261,7 @@ def _plan_run_state(spec, target, obs, p: Plan) -> None:
         p.add("running", True, False, "stop container %s" % spec.ctid, "stop")
         running = False
     if target == "running":
-        if not running:
+        if not running and not any(c.op == "start" for c in p.changes):
             p.add("running", False, True, "start container %s" % spec.ctid, "start")
         return
     if running:
@@ -343,6 +364,7 @@ class Apply:
         groups.create(ctx.ctid)
         self.undo.append(lambda: self._clean_runtime(groups))
         groups.allow_devices(ctx.ctid, device_allow_list(confinement))
+        self._apply_limits(groups, conf)
         idmap = idshift.idmap_of(conf.items())
         if idmap.shifted:  # the container's root owns its cgroup (systemd manages its subtree)
             groups.delegate(ctx.ctid, idmap.host_uid(0), idmap.host_gid(0))
@@ -352,6 +374,20 @@ class Apply:
                         cgroup2=groups.has_v2, boot_id_file=boot_id)
         rec = process.spawn_init(spec, attach=lambda pid: groups.attach(ctx.ctid, pid))
         process.write_record(ctx.run_dir, rec)
+
+    def op_limits_live(self):
+        self._apply_limits(self.ctx.cgroups(), ConfFile.parse(self.plan.conf_after))
+
+    def _apply_limits(self, groups, conf):
+        items = conf.items()
+        lim = limits.Limits.from_conf(items)
+        device = cgroups.block_device_of(self.ctx.private) if (lim.iolimit or lim.iopslimit) else None
+        if (lim.iolimit or lim.iopslimit) and device is None:
+            self.ctx.host.warn("IOLIMIT/IOPSLIMIT not enforced: %s is not on a block device" % self.ctx.private)
+        for what in groups.apply_limits(self.ctx.ctid, lim, device=device):
+            self.ctx.host.warn("container %s: %s, not enforced on this host" % (self.ctx.ctid, what))
+        for key in limits.unenforced(items):
+            self.ctx.host.warn("container %s: %s has no mainline kernel equivalent; stored, not enforced" % (self.ctx.ctid, key))
 
     def op_stop(self):
         ctx = self.ctx
@@ -415,6 +451,8 @@ def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
         "ostemplate": items.get("OSTEMPLATE"),
         "config": items,
         "console_log": ctx.console_log,
+        "unenforced": limits.unenforced(items),
+        "usage": ctx.cgroups().usage(ctx.ctid) if state == "running" and obs.running else None,
     }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import stat
 
+from ._config import ConfFile
 from ._confine import IdMap
 from ._errors import VzConfigError, VzStateError
 
@@ -25,11 +26,10 @@ def idmap_of(items: dict) -> IdMap:
     uid, gid = items.get("LOCAL_UID"), items.get("LOCAL_GID")
     if not uid and not gid:
         return IdMap()
-    try:
-        return IdMap(int(uid), int(gid if gid else uid), RANGE)
-    except ValueError:
-        raise VzConfigError("LOCAL_UID %r / LOCAL_GID %r are not numbers" % (uid, gid), param="unprivileged",
-                            hint="fix or remove them in the container's config")
+    if not (uid or "").isdigit() or not (gid or uid).isdigit():  # isdigit: no sign, no blanks
+        raise VzConfigError("LOCAL_UID %r / LOCAL_GID %r are not host ids" % (uid, gid), param="unprivileged",
+                            hint="set both to the first host id of the range (a number), or remove both")
+    return IdMap(int(uid), int(gid or uid), RANGE)
 
 
 def used_ranges(conf_dir: str, *, exclude: str) -> set:
@@ -44,11 +44,11 @@ def used_ranges(conf_dir: str, *, exclude: str) -> set:
             continue
         try:
             with open(os.path.join(conf_dir, name), encoding="utf-8") as fh:
-                for line in fh:
-                    if line.startswith("LOCAL_UID="):
-                        used.add(int(line.split("=", 1)[1].strip().strip('"\'')))
-        except (OSError, ValueError):
+                value = ConfFile.parse(fh.read()).get("LOCAL_UID")  # the same reading as everywhere else
+        except OSError:
             continue
+        if value and value.isdigit():
+            used.add(int(value))
     return used
 
 

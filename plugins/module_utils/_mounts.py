@@ -175,10 +175,51 @@ def read_in_root(root: str, relpath: str):
         return None
     finally:
         os.close(dir_fd)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a directory, FIFO or device is not a config file
+        os.close(fd)
+        return None
     with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device is not a config file
-            return None
         return fh.read(1 << 20).decode("utf-8", "replace")
+
+
+def unlink_in_root(root: str, relpath: str) -> bool:
+    """Remove a regular file of the tree, its directories resolved inside the tree.
+
+    Links and directories at the name are left alone: a link may be the distribution's own (Debian
+    links /var/lib/dbus/machine-id to /etc/machine-id), and nothing it points to is ever touched.
+    """
+    rel_dir, name = os.path.split(relpath.lstrip("/"))
+    root_fd = os.open(root, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        dir_fd = _open_dir_in_root(root_fd, rel_dir)
+    except OSError:
+        return False
+    finally:
+        os.close(root_fd)
+    try:
+        if not stat.S_ISREG(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+            return False
+        os.unlink(name, dir_fd=dir_fd)
+        return True
+    except FileNotFoundError:
+        return False
+    finally:
+        os.close(dir_fd)
+
+
+def listdir_in_root(root: str, reldir: str) -> list:
+    """Names in a directory of the tree, resolved inside it; [] when it is missing."""
+    root_fd = os.open(root, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        dir_fd = _open_dir_in_root(root_fd, reldir.lstrip("/"))
+    except OSError:
+        return []
+    finally:
+        os.close(root_fd)
+    try:
+        return os.listdir(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def readlink_in_root(root: str, relpath: str):
@@ -200,4 +241,5 @@ def readlink_in_root(root: str, relpath: str):
 
 
 __all__ = ["MountEntry", "parse_mountinfo", "read_mountinfo", "mounts_at", "mounts_under", "bind",
-           "unmount", "write_in_root", "read_in_root", "readlink_in_root", "unescape"]
+           "unmount", "write_in_root", "read_in_root", "readlink_in_root", "unlink_in_root", "listdir_in_root",
+           "unescape"]

@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from . import _config as config
+from . import _units as units
 from ._confine import Confinement
+from ._limits import validate_cpumask
 from ._errors import VzConfigError
 from ._layouts import LAYOUTS
 from ._templates import validate_name as validate_template_name
@@ -24,6 +26,11 @@ HOSTNAME_RE = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-
                          r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
 DOMAIN_RE = HOSTNAME_RE
 # Keys owned by dedicated options (or by vz.conf): `config` may not set them.
+# Resource options and the CTID.conf key each one writes.
+LIMIT_OPTIONS = {"ram": "RAM", "swap": "SWAP", "cpus": "CPUS", "cpulimit": "CPULIMIT", "cpuunits": "CPUUNITS",
+                 "cpumask": "CPUMASK", "numproc": "NUMPROC", "iolimit": "IOLIMIT", "iopslimit": "IOPSLIMIT",
+                 "ioprio": "IOPRIO"}
+SETMODES = ("fail", "restart", "ignore")
 OPTION_KEYS = {"HOSTNAME": "hostname", "NAMESERVER": "nameserver", "SEARCHDOMAIN": "searchdomain",
                "ONBOOT": "onboot", "OSTEMPLATE": "ostemplate", "VE_LAYOUT": "layout",
                "VE_ROOT": "vz.conf VE_ROOT", "VE_PRIVATE": "vz.conf VE_PRIVATE",
@@ -37,6 +44,38 @@ def _is_ip(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _limit_values(p: dict) -> dict:
+    """The resource options as CTID.conf values, in one canonical form (so 512M and 536870912 agree)."""
+    out = {}
+    for option, key in LIMIT_OPTIONS.items():
+        value = p.get(option)
+        if value is None:
+            continue
+        text = str(value).strip()
+        if option in ("ram", "swap", "iolimit"):
+            size = units.parse_size(text, unit=units.UNIT_BYTES, param=option)
+            if size is None or (option != "swap" and size == 0):
+                raise VzConfigError("%s is not a limit" % text, param=option, hint="give a size above 0 with K, M, G or T")
+            out[key] = units.format_size(size)
+        elif option == "numproc":
+            barrier, limit = units.parse_pair(text, unit=units.UNIT_COUNT, param=option)
+            if not barrier or not limit:
+                raise VzConfigError("%s would allow no process" % text, param=option,
+                                    hint="give a number of processes of 1 or more (N or BARRIER:LIMIT)")
+            out[key] = "%d:%d" % (barrier, limit)
+        elif option == "cpumask":
+            validate_cpumask(text)
+            out[key] = text
+        else:
+            low, high = {"cpus": (1, 4096), "cpulimit": (1, 409600), "cpuunits": (8, 500000),
+                         "iopslimit": (1, 10 ** 9), "ioprio": (0, 7)}[option]
+            if not re.fullmatch(r"\d+", text) or not low <= int(text) <= high:
+                raise VzConfigError("%s is out of range" % text, param=option,
+                                    hint="give a whole number from %d to %d" % (low, high))
+            out[key] = str(int(text))
+    return out
 
 
 def validate_ctid(ctid) -> str:
@@ -76,6 +115,8 @@ class ContainerSpec:
     devices: tuple | None = None     # "c:10:200:rw" entries (DEVICES)
     features: tuple | None = None    # "fuse:on" entries (FEATURES)
     unprivileged: bool | None = None
+    limits: dict = field(default_factory=dict)  # CTID.conf key -> canonical value, from the resource options
+    setmode: str = "fail"
 
     @classmethod
     def from_params(cls, p: dict) -> "ContainerSpec":
@@ -121,7 +162,16 @@ class ContainerSpec:
             if value is not None:
                 lists[name] = tuple(str(v) for v in value)
                 Confinement.from_conf({key: " ".join(lists[name])})  # validates, naming the option
-        return cls(ctid=ctid, state=state, ostemplate=ostemplate, layout=layout,
+        limit_values = _limit_values(p)
+        for key, value in limit_values.items():  # a raw key may say the same as its option, not otherwise
+            if key in cfg and cfg[key] is not None and cfg[key] != value:
+                option = next(o for o, k in LIMIT_OPTIONS.items() if k == key)
+                raise VzConfigError("%s (%s) and config.%s (%s) disagree" % (option, value, key, cfg[key]), param=option,
+                                    hint="set it in one place")
+        setmode = p.get("setmode") or "fail"
+        if setmode not in SETMODES:
+            raise VzConfigError("%r is not a setmode" % setmode, param="setmode", hint="use fail, restart or ignore")
+        return cls(ctid=ctid, state=state, ostemplate=ostemplate, layout=layout, limits=limit_values, setmode=setmode,
                    config_sample=p.get("config_sample"), hostname=hostname,
                    nameserver=tuple(str(n) for n in nameserver) if nameserver is not None else None,
                    searchdomain=tuple(str(d) for d in searchdomain) if searchdomain is not None else None,

@@ -14,6 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from . import _mounts as mounts
 from ._config import ConfFile
 from ._errors import VzConfigError, VzStateError
 
@@ -35,7 +36,7 @@ def find_cache(template_dir: str, name: str, *, param: str = "ostemplate") -> st
         path = os.path.join(cache_dir, name + ext)
         if os.path.isfile(path):
             return path
-    available = sorted({n.split(".tar")[0] for n in _listdir(cache_dir) if ".tar" in n})
+    available = sorted({_cache_name(n) for n in _listdir(cache_dir)} - {None})
     raise VzConfigError("template %r not found in %s" % (name, cache_dir), param=param,
                         hint="build it first, or use one of: %s" % (", ".join(available) or "(none cached)"))
 
@@ -154,11 +155,19 @@ def meta_path(template_dir: str, name: str) -> str:
     return os.path.join(template_dir, "cache", name + ".meta")
 
 
+def _cache_name(filename: str):
+    """NAME of NAME.tar.EXT (the extension is stripped from the end: a name may contain '.tar')."""
+    for ext, _flag in EXTENSIONS:
+        if filename.endswith(ext) and not filename.startswith("."):
+            return filename[:-len(ext)]
+    return None
+
+
 def leftovers(template_dir: str, name: str) -> list:
+    """Files an interrupted build of exactly NAME left: its build directory and partial caches."""
     cache_dir = os.path.join(template_dir, "cache")
-    prefix = (".%s.vzkit-build" % name, name + ".tar")
-    return [os.path.join(cache_dir, n) for n in _listdir(cache_dir)
-            if n.startswith(prefix[0]) or (n.startswith(prefix[1]) and n.endswith(".partial"))]
+    own = {".%s.vzkit-build" % name} | {name + ext + ".partial" for ext, _flag in EXTENSIONS}
+    return [os.path.join(cache_dir, n) for n in _listdir(cache_dir) if n in own]
 
 
 def describe(template_dir: str, name: str) -> dict | None:
@@ -178,8 +187,7 @@ def describe(template_dir: str, name: str) -> dict | None:
 
 
 def list_caches(template_dir: str) -> list:
-    names = {n.split(".tar")[0] for n in _listdir(os.path.join(template_dir, "cache"))
-             if ".tar" in n and not n.endswith(".partial") and not n.startswith(".")}
+    names = {_cache_name(n) for n in _listdir(os.path.join(template_dir, "cache"))} - {None}
     return [d for d in (describe(template_dir, n) for n in sorted(names)) if d]
 
 
@@ -211,15 +219,16 @@ def sha256_of(path: str) -> str:
 
 
 def reset_identity(tree: str) -> None:
-    """No machine-id, host name or SSH host keys: each container gets its own at first start."""
+    """No machine-id, host name or SSH host keys: each container gets its own at first start.
+
+    The tree may come from a tarball: every path is resolved inside it (a link such as etc -> /etc
+    must not make us delete the host's files).
+    """
     for rel in IDENTITY_FILES:
-        path = os.path.join(tree, rel)
-        if os.path.isfile(path) and not os.path.islink(path):
-            os.unlink(path)
-    ssh = os.path.join(tree, "etc", "ssh")
-    for n in _listdir(ssh):
-        if n.startswith("ssh_host_") and not os.path.islink(os.path.join(ssh, n)):
-            os.unlink(os.path.join(ssh, n))
+        mounts.unlink_in_root(tree, rel)
+    for n in mounts.listdir_in_root(tree, "etc/ssh"):
+        if n.startswith("ssh_host_"):
+            mounts.unlink_in_root(tree, "etc/ssh/" + n)
 
 
 def metadata(spec: TemplateSpec, *, arch: str, tree: str | None, checksum: str, size: int) -> str:
@@ -236,15 +245,17 @@ def metadata(spec: TemplateSpec, *, arch: str, tree: str | None, checksum: str, 
 
 
 def _init_of(tree: str) -> str:
-    try:
-        target = os.readlink(os.path.join(tree, "sbin", "init"))
-    except OSError:
-        return "sysvinit" if os.path.exists(os.path.join(tree, "etc", "inittab")) else "unknown"
+    target = mounts.readlink_in_root(tree, "sbin/init")
+    if not target:
+        return "sysvinit" if mounts.read_in_root(tree, "etc/inittab") else "unknown"
     return "systemd" if "systemd" in target else os.path.basename(target)
 
 
 def check_tree(tree: str) -> None:
-    if not os.path.isfile(os.path.join(tree, "etc", "os-release")) and not os.path.lexists(os.path.join(tree, "sbin", "init")):
+    """A root tree has an os-release or an init, found inside it (never through a link out of it)."""
+    has_release = mounts.read_in_root(tree, "etc/os-release") is not None or mounts.read_in_root(tree, "usr/lib/os-release") is not None
+    has_init = mounts.readlink_in_root(tree, "sbin/init") is not None or "init" in mounts.listdir_in_root(tree, "sbin")
+    if not has_release and not has_init:
         raise VzStateError("%s does not look like a root filesystem (no /etc/os-release, no /sbin/init)" % tree,
                            param="path", hint="point path at the top of a system tree")
 

@@ -158,6 +158,55 @@ options:
       - Takes effect at the next start.
     type: list
     elements: str
+  ram:
+    description:
+      - Memory limit (C(RAM) in the config), with K, M, G, T suffixes, for example V(512M). The container's
+        processes are reclaimed and then OOM-killed inside it above this; the host and other containers
+        are not touched. Raw C(PHYSPAGES="barrier:limit") in O(config) works too (barrier throttles, limit kills).
+      - Applied live to a running container.
+    type: str
+  swap:
+    description:
+      - Swap the container may use on top of O(ram) (C(SWAP)); V(0) for none. Raw C(SWAPPAGES) works too.
+    type: str
+  cpus:
+    description: Number of CPUs' worth of time the container may use (C(CPUS)); combined with O(cpulimit), the lower cap wins.
+    type: int
+  cpulimit:
+    description: CPU cap in percent of one CPU (C(CPULIMIT), as vzctl), for example V(50) or V(200) for two CPUs.
+    type: int
+  cpuunits:
+    description: Relative CPU weight against other containers (C(CPUUNITS), OpenVZ default 1000, 8 to 500000).
+    type: int
+  cpumask:
+    description: CPUs the container may run on (C(CPUMASK)), for example V(0-1) or V(0,2); V(all) for every CPU.
+    type: str
+  numproc:
+    description:
+      - Most processes (and threads) the container may have (C(NUMPROC)), as V(N) or OpenVZ's V(barrier:limit).
+    type: str
+  iolimit:
+    description:
+      - Disk bandwidth cap for reads and writes on the disk holding the private area (C(IOLIMIT)), per second,
+        for example V(10M). On cgroup v1 the kernel throttles direct and synchronous I/O only.
+    type: str
+  iopslimit:
+    description: Disk operations per second cap on the same disk (C(IOPSLIMIT)).
+    type: int
+  ioprio:
+    description:
+      - Disk I/O priority 0 (lowest) to 7 (highest), 4 being the default weight (C(IOPRIO)). Needs the BFQ
+        scheduler on cgroup v1 or the io controller on v2; reported as not enforced otherwise.
+    type: int
+  setmode:
+    description:
+      - What to do when a change that takes effect only at start (O(capability), O(devices), O(features))
+        is made to a running container, as vzctl's C(--setmode).
+      - V(fail) refuses the change with a message, V(restart) restarts the container, V(ignore) saves the
+        change for the next start. Resource limits and the host name apply live and never need it.
+    type: str
+    choices: [fail, restart, ignore]
+    default: fail
   stop_timeout:
     description:
       - Seconds to wait for the container's init to shut down after being asked (SIGRTMIN+4 for systemd,
@@ -196,6 +245,24 @@ EXAMPLES = r"""
       NUMPROC: "128:128"
       DESCRIPTION: build host
       KMEMSIZE: null
+
+- name: Limits, applied live to a running container
+  vzkit.vz.vz_container:
+    ctid: "101"
+    state: started
+    ram: 512M
+    swap: 256M
+    cpulimit: 50
+    cpuunits: 2000
+    cpumask: "0-1"
+    numproc: 200
+    iolimit: 20M
+
+- name: Change a confinement option of a running container, restarting it
+  vzkit.vz.vz_container:
+    ctid: "101"
+    features: ["fuse:on"]
+    setmode: restart
 
 - name: Mount the root area of a stopped container (to inspect or repair it)
   vzkit.vz.vz_container:
@@ -287,6 +354,30 @@ container:
       description: Host file that receives the container's console (its C(/dev/console) and init's output).
       type: str
       sample: /var/log/vz/101.console.log
+    unenforced:
+      description:
+        - Keys in the config that no mainline kernel mechanism enforces (UBC keys such as C(KMEMSIZE),
+          C(NUMTCPSOCK), C(PRIVVMPAGES), and disk quota keys until a layout enforces them). They are stored
+          as given and reported here and in warnings, never dropped.
+      type: list
+      elements: str
+      sample: ["KMEMSIZE", "NUMTCPSOCK"]
+    usage:
+      description: What the running container uses now, from its cgroups; null when it does not run.
+      type: dict
+      contains:
+        memory:
+          description: Memory in bytes.
+          type: int
+        swap:
+          description: Swap in bytes (null where the host does not account it).
+          type: int
+        pids:
+          description: Processes and threads.
+          type: int
+        cpu_seconds:
+          description: CPU time used since start, in seconds.
+          type: float
 actions:
   description: The steps planned (check mode) or done, in order, in words.
   returned: always
@@ -325,6 +416,17 @@ def argument_spec() -> dict:
         config=dict(type="dict", default={}),
         stop_timeout=dict(type="int", default=60),
         unprivileged=dict(type="bool"),
+        ram=dict(type="str"),
+        swap=dict(type="str"),
+        cpus=dict(type="int"),
+        cpulimit=dict(type="int"),
+        cpuunits=dict(type="int"),
+        cpumask=dict(type="str"),
+        numproc=dict(type="str"),
+        iolimit=dict(type="str"),
+        iopslimit=dict(type="int"),
+        ioprio=dict(type="int"),
+        setmode=dict(type="str", default="fail", choices=["fail", "restart", "ignore"]),
         capability=dict(type="list", elements="str"),
         devices=dict(type="list", elements="str"),
         features=dict(type="list", elements="str"),

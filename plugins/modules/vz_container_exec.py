@@ -90,7 +90,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 rc:
-  description: Exit status of the command (negative is the signal that ended it).
+  description: Exit status of the command; 128 + N when signal N ended it (137 for SIGKILL, as a shell reports it).
   returned: always
   type: int
   sample: 0

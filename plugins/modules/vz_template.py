@@ -14,7 +14,7 @@ description:
     M(vzkit.vz.vz_container) creates containers from, like OpenVZ's C(vzpkg) and C(vztmpl-dl).
   - A cache is built with C(debootstrap) on the host, packed from an existing root directory, or
     imported from a tarball. It is packed with numeric owners, ACLs and extended attributes. The
-    tree's machine-id is emptied and its SSH host keys removed, so every container gets its own.
+    tree's machine-id, host name and SSH host keys are left out, so every container gets its own.
   - A metadata file C(NAME.meta) beside the cache records distribution, release, architecture, init
     system, source, build date, size and SHA-256.
   - A cache only ever appears complete. A build killed part-way leaves only C(.NAME.vzkit-build) or

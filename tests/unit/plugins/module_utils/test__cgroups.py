@@ -136,3 +136,44 @@ def test_paths_follow_detected_hierarchies():
     assert len(paths) == 11
     assert paths[0] == "/sys/fs/cgroup/systemd/vz/101"
     assert "/sys/fs/cgroup/cpu,cpuacct/vz/101" in paths
+
+
+HYBRID_V1 = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd"]
+LEGACY = ["systemd", "cpu,cpuacct", "memory", "net_cls,net_prio", "cpuset", "pids", "blkio", "devices", "freezer",
+          "hugetlb", "perf_event"]
+
+
+@pytest.mark.parametrize("name, controllers, has_v2, payload", [
+    ("mountinfo-cgroup-v1-hybrid.txt", {"/sys/fs/cgroup/unified/cgroup.controllers": ""}, True,
+     ["/sys/fs/cgroup/%s/vz/101" % h for h in HYBRID_V1] + ["/sys/fs/cgroup/unified/vz/101/payload"]),
+    ("mountinfo-cgroup-v1-legacy.txt", {}, False, ["/sys/fs/cgroup/%s/vz/101" % h for h in LEGACY]),
+    ("mountinfo-cgroup-v2-unified.txt", {"/sys/fs/cgroup/cgroup.controllers": "cpuset cpu io memory pids\n"}, True,
+     ["/sys/fs/cgroup/vz/101/payload"]),
+])
+def test_payload_paths_and_has_v2(name, controllers, has_v2, payload):
+    layout = cgroups.detect_from_mountinfo(fixture_text(name), read=controllers_file(controllers))
+    groups = Cgroups(layout, "vz")
+    assert groups.has_v2 is has_v2
+    assert groups.payload_paths("101") == payload
+    # one payload per hierarchy, in the same order: the container's own group, one level down on v2 only
+    assert [p if h.version == 1 else os.path.join(p, cgroups.PAYLOAD)
+            for p, h in zip(groups.paths("101"), layout.hierarchies)] == payload
+
+
+@pytest.mark.parametrize("parent, expected", [
+    ("vz", ["/sys/fs/cgroup/vz/web-1/payload"]),
+    ("/machine.slice/vz/", ["/sys/fs/cgroup/machine.slice/vz/web-1/payload"]),
+])
+def test_payload_paths_parent(parent, expected):
+    layout = cgroups.detect_from_mountinfo(fixture_text("mountinfo-cgroup-v2-unified.txt"))
+    assert Cgroups(layout, parent).payload_paths("web-1") == expected
+
+
+@pytest.mark.parametrize("hierarchies, has_v2", [
+    ((Hierarchy("/sys/fs/cgroup/unified", 2, ()),), True),
+    ((Hierarchy("/sys/fs/cgroup/memory", 1, ("memory",)), Hierarchy("/sys/fs/cgroup/unified", 2, ())), True),
+    ((Hierarchy("/sys/fs/cgroup/memory", 1, ("memory",)),), False),
+    ((), False),
+])
+def test_has_v2(hierarchies, has_v2):
+    assert Cgroups(Layout("hybrid", hierarchies)).has_v2 is has_v2

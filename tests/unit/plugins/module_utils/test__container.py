@@ -234,7 +234,14 @@ def test_plan_warns_when_template_differs(ctx):
      {"KMEMSIZE": "2752512:2936012"}, {"KMEMSIZE": None}),
     ("stopped", "present", {"config": {"SWAPPAGES": None}}, [], None, None),
     ("stopped", "started", {"hostname": "web"}, ["write_config", "start"], {"HOSTNAME": "ct101"}, {"HOSTNAME": "web"}),
-    ("running", "present", {"config": {"NUMPROC": "400:400"}}, ["write_config"], {"NUMPROC": "65:65"}, {"NUMPROC": "400:400"}),
+    ("running", "present", {"config": {"NUMPROC": "400:400"}}, ["write_config", "limits_live"], {"NUMPROC": "65:65"},
+     {"NUMPROC": "400:400"}),
+    ("running", "started", {"numproc": 100, "ram": "512M"}, ["write_config", "limits_live"], {"NUMPROC": "65:65", "RAM": None},
+     {"NUMPROC": "100:100", "RAM": "512M"}),
+    ("running", "present", {"capability": ["sys_time:on"], "setmode": "restart"}, ["write_config", "stop", "start"],
+     {"CAPABILITY": None}, {"CAPABILITY": "sys_time:on"}),
+    ("running", "started", {"features": ["fuse:on"], "setmode": "ignore"}, ["write_config"],
+     {"FEATURES": None}, {"FEATURES": "fuse:on"}),
     ("running", "started", {"hostname": "web"}, ["write_config", "identity_live"], {"HOSTNAME": "ct101"}, {"HOSTNAME": "web"}),
     ("running", "present", {"searchdomain": ["lan"]}, ["write_config", "identity_live"],
      {"SEARCHDOMAIN": None}, {"SEARCHDOMAIN": "lan"}),
@@ -329,7 +336,32 @@ def test_describe(ctx, current, state, init_pid):
     out = container.describe(ctx, observed(ctx, current, conf=conf), state=state, conf=conf)
     assert out == {"ctid": "101", "state": state, "init_pid": init_pid, "hostname": "ct101", "layout": "simfs",
                    "private": ctx.private, "root": ctx.root, "ostemplate": "busybox", "config": conf.items(),
-                   "console_log": ctx.console_log}
+                   "console_log": ctx.console_log, "unenforced": ["KMEMSIZE"],
+                   # usage is read from the container's cgroups, which do not exist for this made-up container
+                   "usage": {"memory": None, "swap": None, "pids": None, "cpu_seconds": None} if state == "running" else None}
+
+
+def test_confinement_change_on_a_running_container_fails_by_default(ctx):
+    with pytest.raises(VzStateError) as err:
+        container.plan(spec("started", devices=["c:10:200:rw"]), ctx, observed(ctx, "running"))
+    assert err.value.details["param"] == "setmode"
+
+
+@pytest.mark.parametrize("params, param", [
+    ({"ram": "10Q"}, "ram"), ({"cpulimit": -1}, "cpulimit"), ({"numproc": "0:5"}, "numproc"),
+    ({"cpumask": "0-"}, "cpumask"), ({"ioprio": 8}, "ioprio"), ({"setmode": "later"}, "setmode"),
+    ({"numproc": 100, "config": {"NUMPROC": "65:65"}}, "numproc"),
+])
+def test_bad_resource_options_name_the_option(params, param):
+    with pytest.raises(VzConfigError) as err:
+        spec("present", **params)
+    assert err.value.details["param"] == param
+
+
+def test_resource_options_are_canonical():
+    assert spec("present", ram=536870912, swap="0", numproc="65", cpumask="0,1").limits == {
+        "RAM": "512M", "SWAP": "0", "NUMPROC": "65:65", "CPUMASK": "0,1"}
+    assert spec("present", numproc=100, config={"NUMPROC": "100:100"}).limits == {"NUMPROC": "100:100"}
 
 
 def test_describe_absent(ctx):

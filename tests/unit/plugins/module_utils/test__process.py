@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import stat
+import uuid
 
 import pytest
 
@@ -130,3 +132,78 @@ def test_a_zombie_init_is_not_alive(tmp_path, state, expected):
     fields = [state] + ["0"] * 18 + ["4242"] + ["0"] * 20
     (tmp_path / "77" / "stat").write_text("77 (init) " + " ".join(fields) + "\n")
     assert process.proc_starttime(77, proc=str(tmp_path)) == expected
+
+
+INITTAB = "id:2:initdefault:\nsi::sysinit:/etc/init.d/rcS\nca:12345:ctrlaltdel:/sbin/shutdown -t1 -a -r now\n"
+
+
+@pytest.mark.parametrize("init, expected", [
+    ("file", signal.SIGINT),                              # sysvinit: /sbin/init is the program itself
+    ("/bin/busybox", signal.SIGUSR2),                     # busybox reads an inittab too
+    ("/lib/systemd/systemd", signal.SIGRTMIN + 4),
+    ("/sbin/upstart", signal.SIGTERM),
+    ("/sbin/openrc-init", signal.SIGTERM),
+])
+def test_halt_signal_with_inittab(tmp_path, init, expected):
+    (tmp_path / "sbin").mkdir()
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "inittab").write_text(INITTAB)
+    if init == "file":
+        (tmp_path / "sbin" / "init").write_bytes(b"\x7fELF")
+        os.chmod(tmp_path / "sbin" / "init", 0o755)
+    else:
+        os.symlink(init, tmp_path / "sbin" / "init")
+    assert process.halt_signal(str(tmp_path)) == expected
+
+
+def test_halt_signal_sysvinit_merged_usr(tmp_path):
+    (tmp_path / "usr" / "sbin").mkdir(parents=True)
+    (tmp_path / "etc").mkdir()
+    os.symlink("usr/sbin", tmp_path / "sbin")
+    (tmp_path / "usr" / "sbin" / "init").write_bytes(b"\x7fELF")
+    (tmp_path / "etc" / "inittab").write_text(INITTAB)
+    assert process.halt_signal(str(tmp_path)) == signal.SIGINT
+
+
+def test_halt_signal_inittab_is_read_inside_the_tree(tmp_path):
+    host_etc = tmp_path / "host-etc"
+    host_etc.mkdir()
+    (host_etc / "inittab").write_text(INITTAB)
+    root = tmp_path / "root"
+    (root / "sbin").mkdir(parents=True)
+    (root / "sbin" / "init").write_bytes(b"\x7fELF")
+    os.symlink(str(host_etc), root / "etc")  # means /...host-etc inside the container: not there
+    assert process.halt_signal(str(root)) == signal.SIGTERM
+
+
+# /proc/sys/kernel/random/boot_id: a version 4 uuid, lower case, one line
+BOOT_ID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n")
+
+
+def test_boot_id_format_is_the_kernels():
+    with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+        assert BOOT_ID_RE.fullmatch(fh.read())
+
+
+def test_write_boot_id(tmp_path):
+    run_dir = tmp_path / "run" / "vz" / "101"
+    path = process.write_boot_id(str(run_dir))
+    assert path == str(run_dir / "boot_id")
+    text = (run_dir / "boot_id").read_text(encoding="ascii")
+    assert BOOT_ID_RE.fullmatch(text)
+    assert uuid.UUID(text.strip()).version == 4
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o444
+    assert stat.S_IMODE(os.stat(run_dir).st_mode) == 0o700
+
+
+def test_write_boot_id_new_each_start(tmp_path):
+    seen = set()
+    for _start in range(5):
+        path = process.write_boot_id(str(tmp_path))
+        with open(path, encoding="ascii") as fh:
+            text = fh.read()
+        assert BOOT_ID_RE.fullmatch(text)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o444
+        seen.add(text)
+    assert len(seen) == 5
+    assert os.listdir(tmp_path) == ["boot_id"]

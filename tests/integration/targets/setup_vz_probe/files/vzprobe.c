@@ -24,6 +24,7 @@
 #include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,6 +108,36 @@ int main(int argc, char **argv)
     if (!strcmp(p, "mknod_kmsg")) return report(mknod("/tmp/.vzprobe-kmsg", S_IFCHR | 0600, makedev(1, 11)), p);
     if (!strcmp(p, "chroot_escape")) return chroot_escape(arg);
     if (!strcmp(p, "abstract")) return abstract_connect(arg);
+    if (!strcmp(p, "memhog")) {
+        /* Allocate and touch ARG MiB, one MiB at a time; report how far it got (a memory limit
+         * should have the kernel kill this process before the end). */
+        long want = atol(arg);
+        for (long i = 1; i <= want; i++) {
+            char *m = malloc(1 << 20);
+            if (!m) { printf("failed ENOMEM after %ld MiB\n", i - 1); return 2; }
+            memset(m, 1, 1 << 20);
+            if (i % 16 == 0) { printf("touched %ld MiB\n", i); fflush(stdout); }
+        }
+        printf("escaped allocated %ld MiB\n", want);
+        return 0;
+    }
+    if (!strcmp(p, "forkloop")) {
+        /* Fork children that wait, until fork fails (a process limit) or ARG are running; report
+         * how many, then end them all. */
+        long want = atol(arg), n = 0;
+        int pipefd[2];
+        if (pipe(pipefd) < 0) return report(-1, "pipe");
+        for (; n < want; n++) {
+            pid_t c = fork();
+            if (c < 0) break;
+            if (c == 0) { char b; close(pipefd[1]); read(pipefd[0], &b, 1); _exit(0); }
+        }
+        int e = errno;
+        close(pipefd[1]);  /* children see EOF and exit */
+        while (wait(NULL) > 0) {}
+        printf("%s %ld %s\n", n < want ? "stopped" : "escaped", n, n < want ? (strerrorname_np(e) ? strerrorname_np(e) : "?") : "");
+        return n < want ? 1 : 0;
+    }
     if (!strcmp(p, "unshare_mount_remount")) {
         /* In a fresh mount namespace of its own, try to make the host tunables writable. */
         if (unshare(CLONE_NEWNS) < 0) return report(-1, "unshare");
