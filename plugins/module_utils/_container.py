@@ -386,8 +386,10 @@ class Apply:
             self.ctx.host.warn("IOLIMIT/IOPSLIMIT not enforced: %s is not on a block device" % self.ctx.private)
         for what in groups.apply_limits(self.ctx.ctid, lim, device=device):
             self.ctx.host.warn("container %s: %s, not enforced on this host" % (self.ctx.ctid, what))
-        for key in limits.unenforced(items):
-            self.ctx.host.warn("container %s: %s has no mainline kernel equivalent; stored, not enforced" % (self.ctx.ctid, key))
+        keys = limits.unenforced(items)
+        if keys:
+            self.ctx.host.warn("container %s: %s have no mainline kernel equivalent; stored, not enforced"
+                               % (self.ctx.ctid, ", ".join(keys)))
 
     def op_stop(self):
         ctx = self.ctx
