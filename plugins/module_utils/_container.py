@@ -48,6 +48,7 @@ class Context:
     run_dir: str
     console_log: str
     layout: object
+    _cgroups: object = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, spec, host) -> tuple:
@@ -73,7 +74,10 @@ class Context:
         return ctx, conf
 
     def cgroups(self):
-        return cgroups.Cgroups(cgroups.detect(), self.globals.get("VZ_CGROUP_PARENT"))
+        """The container's cgroups; the host's hierarchy is detected once per run."""
+        if self._cgroups is None:
+            self._cgroups = cgroups.Cgroups(cgroups.detect(), self.globals.get("VZ_CGROUP_PARENT"))
+        return self._cgroups
 
 
 def read_conf(path: str):
