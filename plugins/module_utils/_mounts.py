@@ -8,6 +8,7 @@ Private to vzkit.vz; may change in any release.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -114,6 +115,29 @@ def _open_dir_in_root(root_fd: int, rel_dir: str) -> int:
     return fd
 
 
+@contextlib.contextmanager
+def dir_in_root(root: str, rel_dir: str, *, missing_ok: bool = True):
+    """A descriptor of directory rel_dir of the tree, every link resolved inside the tree.
+
+    Yields None when the directory cannot be reached and missing_ok; the one way every in-tree
+    helper below finds its directory.
+    """
+    root_fd = os.open(root, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        dir_fd = _open_dir_in_root(root_fd, rel_dir.strip("/"))
+    except OSError:
+        if not missing_ok:
+            raise
+        dir_fd = None
+    finally:
+        os.close(root_fd)
+    try:
+        yield dir_fd
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+
+
 def write_in_root(root: str, relpath: str, data: str, mode: int = 0o644) -> bool:
     """Write ``root/relpath`` so that no link inside the tree can redirect the write.
 
@@ -122,24 +146,10 @@ def write_in_root(root: str, relpath: str, data: str, mode: int = 0o644) -> bool
     never written through. Returns False when the content was already the same.
     """
     rel_dir, name = os.path.split(relpath.lstrip("/"))
-    root_fd = os.open(root, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        dir_fd = _open_dir_in_root(root_fd, rel_dir)
-    finally:
-        os.close(root_fd)
-    try:
-        payload = data.encode("utf-8")
-        try:
-            # O_NONBLOCK: a FIFO planted at the name must not hang us; only a plain file is compared.
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
-            try:
-                st = os.fstat(fd)
-                if stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and os.read(fd, len(payload) + 1) == payload:
-                    return False
-            finally:
-                os.close(fd)
-        except OSError:
-            pass  # missing, a link (ELOOP) or unreadable: replace it
+    payload = data.encode("utf-8")
+    with dir_in_root(root, rel_dir, missing_ok=False) as dir_fd:
+        if _same_content(dir_fd, name, payload):
+            return False
         tmp = ".%s.vzkit-tmp" % name
         try:
             os.unlink(tmp, dir_fd=dir_fd)
@@ -154,27 +164,31 @@ def write_in_root(root: str, relpath: str, data: str, mode: int = 0o644) -> bool
             os.close(fd)
         os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         return True
+
+
+def _same_content(dir_fd: int, name: str, payload: bytes) -> bool:
+    try:
+        # O_NONBLOCK: a FIFO planted at the name must not hang us; only a plain file is compared.
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return False  # missing, a link (ELOOP) or unreadable: replace it
+    try:
+        st = os.fstat(fd)
+        return stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and os.read(fd, len(payload) + 1) == payload
     finally:
-        os.close(dir_fd)
+        os.close(fd)
 
 
 def read_in_root(root: str, relpath: str):
-    """Read a small file of the tree the same safe way; None when it is missing."""
+    """Read a small regular file of the tree the same safe way; None when it is missing or not a file."""
     rel_dir, name = os.path.split(relpath.lstrip("/"))
-    root_fd = os.open(root, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
-    try:
+    with dir_in_root(root, rel_dir) as dir_fd:
+        if dir_fd is None:
+            return None
         try:
-            dir_fd = _open_dir_in_root(root_fd, rel_dir)
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
         except OSError:
             return None
-    finally:
-        os.close(root_fd)
-    try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
-    except OSError:
-        return None
-    finally:
-        os.close(dir_fd)
     if not stat.S_ISREG(os.fstat(fd).st_mode):  # a directory, FIFO or device is not a config file
         os.close(fd)
         return None
@@ -189,57 +203,36 @@ def unlink_in_root(root: str, relpath: str) -> bool:
     links /var/lib/dbus/machine-id to /etc/machine-id), and nothing it points to is ever touched.
     """
     rel_dir, name = os.path.split(relpath.lstrip("/"))
-    root_fd = os.open(root, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        dir_fd = _open_dir_in_root(root_fd, rel_dir)
-    except OSError:
-        return False
-    finally:
-        os.close(root_fd)
-    try:
-        if not stat.S_ISREG(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+    with dir_in_root(root, rel_dir) as dir_fd:
+        if dir_fd is None:
             return False
-        os.unlink(name, dir_fd=dir_fd)
-        return True
-    except FileNotFoundError:
-        return False
-    finally:
-        os.close(dir_fd)
+        try:
+            if not stat.S_ISREG(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+                return False
+            os.unlink(name, dir_fd=dir_fd)
+            return True
+        except FileNotFoundError:
+            return False
 
 
 def listdir_in_root(root: str, reldir: str) -> list:
     """Names in a directory of the tree, resolved inside it; [] when it is missing."""
-    root_fd = os.open(root, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        dir_fd = _open_dir_in_root(root_fd, reldir.lstrip("/"))
-    except OSError:
-        return []
-    finally:
-        os.close(root_fd)
-    try:
-        return os.listdir(dir_fd)
-    finally:
-        os.close(dir_fd)
+    with dir_in_root(root, reldir) as dir_fd:
+        return os.listdir(dir_fd) if dir_fd is not None else []
 
 
 def readlink_in_root(root: str, relpath: str):
     """The target of a link inside the tree (its directories resolved inside it), or None."""
     rel_dir, name = os.path.split(relpath.lstrip("/"))
-    root_fd = os.open(root, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        dir_fd = _open_dir_in_root(root_fd, rel_dir)
-    except OSError:
-        return None
-    finally:
-        os.close(root_fd)
-    try:
-        return os.readlink(name, dir_fd=dir_fd)
-    except OSError:
-        return None
-    finally:
-        os.close(dir_fd)
+    with dir_in_root(root, rel_dir) as dir_fd:
+        if dir_fd is None:
+            return None
+        try:
+            return os.readlink(name, dir_fd=dir_fd)
+        except OSError:
+            return None
 
 
 __all__ = ["MountEntry", "parse_mountinfo", "read_mountinfo", "mounts_at", "mounts_under", "bind",
-           "unmount", "write_in_root", "read_in_root", "readlink_in_root", "unlink_in_root", "listdir_in_root",
+           "unmount", "dir_in_root", "write_in_root", "read_in_root", "readlink_in_root", "unlink_in_root", "listdir_in_root",
            "unescape"]
