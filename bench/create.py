@@ -513,8 +513,8 @@ def measure_format(args, work: Work, api, state: dict, fmt: str, source: dict, l
     runners = {"vzkit": vzkit, "tar-flags": Tar(work, res.cache, FORMATS[fmt][2], vzkit, plain=False),
                "tar-plain": Tar(work, res.cache, FORMATS[fmt][2], vzkit, plain=True)}
     live.append(vzkit)  # for the clean-up
-    print("%s: %s (%s), %d run(s) after %d warm-up round(s)" % (fmt, res.cache, mib(state["caches"][fmt]["bytes"]),
-                                                                 args.runs, args.warmup), flush=True)
+    print("%s: %s (%s), %d run(s) after %d warm-up round(s)" % (
+        fmt, res.cache, mib(state["caches"][fmt]["bytes"]), args.runs, args.warmup), flush=True)
     sync()
     measure(runners, res, runs=args.runs, warmup=args.warmup, source=source)
     res.argv = list(vzkit.argv)
@@ -590,12 +590,12 @@ def template_table(state: dict, formats) -> list:
     st = root["stats"]
     out = ["| | |", "| --- | --- |",
            "| tree | Debian 12 (%s), `debootstrap --variant=minbase --include=%s` from %s (debootstrap %s, "
-           "built %s in %.0f s) |" % (SUITE, ",".join(PACKAGES), MIRROR, root["debootstrap"], root["built"],
-                                     root["seconds"]),
+           "built %s in %.0f s) |" % (
+               SUITE, ",".join(PACKAGES), MIRROR, root["debootstrap"], root["built"], root["seconds"]),
            "| unpacked | %s apparent, %s on disk; %d entries: %d directories, %d files, %d symlinks, %d device "
-           "nodes, %d other; %d with xattrs |" % (mib(st["apparent_bytes"]), mib(st["disk_bytes"]), st["entries"],
-                                                   st["dirs"], st["files"], st["symlinks"], st["devices"],
-                                                   st["other"], st["with_xattrs"])]
+           "nodes, %d other; %d with xattrs |" % (
+               mib(st["apparent_bytes"]), mib(st["disk_bytes"]), st["entries"], st["dirs"], st["files"],
+               st["symlinks"], st["devices"], st["other"], st["with_xattrs"])]
     for fmt in formats:
         c = state["caches"][fmt]
         out.append("| cache `%s%s` | %s (%d bytes), packed with `tar --numeric-owner --acls --xattrs "
@@ -766,10 +766,9 @@ def preflight() -> None:
     if os.geteuid() != 0:
         raise BenchError("run as root: unpacking keeps owners and device nodes, and debootstrap needs root "
                          "(sudo .venv/bin/python bench/create.py)")
-    missing = {pkg: prog for prog, pkg in (("debootstrap", "debootstrap"), ("tar", "tar"), ("zstd", "zstd"),
-                                          ("xz", "xz-utils"), ("gzip", "gzip"), ("setpriv", "util-linux"),
-                                          ("mkfs.ext4", "e2fsprogs"), ("losetup", "mount"))
-               if not common.which(prog)}
+    needed = (("debootstrap", "debootstrap"), ("tar", "tar"), ("zstd", "zstd"), ("xz", "xz-utils"),
+              ("gzip", "gzip"), ("setpriv", "util-linux"), ("mkfs.ext4", "e2fsprogs"), ("losetup", "mount"))
+    missing = {pkg: prog for prog, pkg in needed if not common.which(prog)}
     if missing:
         raise BenchError("programs missing (this script installs nothing): %s; install them with:\n"
                          "  apt-get install -y --no-install-recommends %s"
@@ -889,8 +888,8 @@ def main(argv=None) -> int:
     try:
         text = run_bench(args, argv, work, live)
         common.write_section(args.output, SECTION, text)
-        print("\n" + "\n".join(line for line in text.splitlines() if line.startswith(("| vzkit", "| tar", "| plain",
-                                                                                        "| **", "**", "### `"))))
+        wanted = ("| vzkit", "| tar", "| plain", "| **", "**", "### `")
+        print("\n" + "\n".join(line for line in text.splitlines() if line.startswith(wanted)))
         print("written to the %s section of %s" % (SECTION, args.output))
     except BenchError as exc:
         print("error: %s" % exc, file=sys.stderr)
