@@ -178,15 +178,8 @@ class Work:
 def write_vz_conf(work: Work, fmt: str) -> None:
     """The benchmark's own vz.conf: every path vzkit uses is under the work dir."""
     r = work.root
-    text = ("# vz.conf of bench/create.py: nothing outside %s, cgroups below %s\n" % (r, CGROUP_PARENT)
-            + 'VE_ROOT="%s/vz/root/$VEID"\n' % r
-            + 'VE_PRIVATE="%s/$VEID"\n' % work.private
-            + 'TEMPLATE="%s"\n' % work.template(fmt)
-            + 'VE_LAYOUT="simfs"\n'
-            + 'LOCKDIR="%s/vz/lock"\n' % r
-            + 'VZ_RUN_DIR="%s/run"\n' % r
-            + 'VZ_LOG_DIR="%s/log"\n' % r
-            + 'VZ_CGROUP_PARENT="%s"\n' % CGROUP_PARENT)
+    text = common.vz_conf_text("bench/create.py", r, private=work.private, template=work.template(fmt),
+                               cgroup_parent=CGROUP_PARENT)
     with open(work.vz_conf, "w", encoding="utf-8") as fh:
         fh.write(text)
 

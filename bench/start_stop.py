@@ -335,17 +335,23 @@ def mountpoints(path: str = "/proc/self/mountinfo") -> list:
 def write_vz_conf(work: Work) -> None:
     """The benchmark's own vz.conf: every path vzkit uses is under the work dir."""
     r = work.root
-    text = ("# vz.conf of bench/start_stop.py: nothing outside %s, cgroups below %s\n" % (r, CGROUP_PARENT)
-            + 'VE_ROOT="%s/vz/root/$VEID"\n' % r
-            + 'VE_PRIVATE="%s/vz/private/$VEID"\n' % r
-            + 'TEMPLATE="%s"\n' % work.template
-            + 'VE_LAYOUT="simfs"\n'
-            + 'LOCKDIR="%s/vz/lock"\n' % r
-            + 'VZ_RUN_DIR="%s/run"\n' % r
-            + 'VZ_LOG_DIR="%s/log"\n' % r
-            + 'VZ_CGROUP_PARENT="%s"\n' % CGROUP_PARENT)
+    text = vz_conf_text("bench/start_stop.py", r, private="%s/vz/private" % r, template=work.template,
+                        cgroup_parent=CGROUP_PARENT)
     with open(work.vz_conf, "w", encoding="utf-8") as fh:
         fh.write(text)
+
+
+def vz_conf_text(script: str, root: str, *, private: str, template: str, cgroup_parent: str) -> str:
+    """A vz.conf that keeps a benchmark's containers inside its work dir (shared by the bench scripts)."""
+    return ("# vz.conf of %s: nothing outside %s, cgroups below %s\n" % (script, root, cgroup_parent)
+            + 'VE_ROOT="%s/vz/root/$VEID"\n' % root
+            + 'VE_PRIVATE="%s/$VEID"\n' % private
+            + 'TEMPLATE="%s"\n' % template
+            + 'VE_LAYOUT="simfs"\n'
+            + 'LOCKDIR="%s/vz/lock"\n' % root
+            + 'VZ_RUN_DIR="%s/run"\n' % root
+            + 'VZ_LOG_DIR="%s/log"\n' % root
+            + 'VZ_CGROUP_PARENT="%s"\n' % cgroup_parent)
 
 
 def build_template(work: Work) -> None:

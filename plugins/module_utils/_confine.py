@@ -15,7 +15,7 @@ read-write, or bypassed with a new proc or sysfs mount. The items below narrow w
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ._bpf import DEFAULT_POLICY, DeviceRule, parse_device_rule
 from ._errors import VzConfigError
@@ -156,7 +156,6 @@ class IdMap:
     # systemd reads a full-range identity map as "not in a user namespace" and then tries host-only
     # mounts (hugetlbfs, fusectl) that fail; this tells it the truth.
     count: int = 4294967294
-    lines: tuple = field(default=(), compare=False)
 
     def uid_map(self) -> str:
         return "0 %d %d\n" % (self.first_uid, self.count)

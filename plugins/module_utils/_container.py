@@ -26,6 +26,8 @@ from ._errors import VzConfigError, VzError, VzStateError
 from ._layouts import get_layout
 from ._lock import ContainerLock
 from ._apply import Apply
+from ._exec import check_running, run_in_container
+from ._spec import ContainerSpec, validate_ctid
 
 TARGET = {"present": None, "stopped": "stopped", "mounted": "mounted", "started": "running",
           "restarted": "running", "absent": "absent"}
@@ -354,8 +356,6 @@ __all__ = ["Context", "Observed", "Change", "Plan", "observe", "plan", "Apply", 
 
 def info(vz_conf: str, host, ctids=None) -> list:
     """Every container with a CTID.conf (or only ``ctids``), described as they are now."""
-    from ._spec import ContainerSpec, validate_ctid
-
     conf_dir = VzGlobals.load(vz_conf).conf_dir
     if ctids is None:
         try:
@@ -378,9 +378,6 @@ __all__ += ["info"]
 def exec_command(ctid: str, vz_conf: str, host, argv, *, stdin: bytes = b"", env=None, cwd: str = "/",
                  timeout: float = 0) -> dict:
     """Run argv inside the running container, confined like its init (see ``_exec``)."""
-    from ._exec import check_running, run_in_container
-    from ._spec import ContainerSpec, validate_ctid
-
     ctx, _conf = Context.build(ContainerSpec(ctid=validate_ctid(ctid), vz_conf=vz_conf), host)
     obs = observe(ctx)
     check_running(obs.record if obs.running else None, ctx.ctid)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import traceback
 from dataclasses import dataclass, field
 
-from ._errors import VzCommandError, VzConfigError
+from ._errors import VzCommandError, VzConfigError, VzError
 
 # Commands run with a fixed locale so that their output can be parsed.
 CMD_ENV = {"LC_ALL": "C", "LANG": "C"}
@@ -109,4 +110,19 @@ class ModuleHost(Host):
         return self.module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"])
 
 
-__all__ = ["CMD_ENV", "CmdResult", "Host", "ModuleHost"]
+def run_module(module, call) -> None:
+    """A module's edge: exit with call()'s result (or fail with it when it says failed); a VzError
+    fails with its details, anything else (a bug) with its traceback. The one place modules map
+    runtime errors to fail_json."""
+    try:
+        result = call()
+    except VzError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    except Exception as exc:  # unexpected: keep the traceback for a bug report
+        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
+    if result.get("failed"):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+__all__ = ["CMD_ENV", "CmdResult", "Host", "ModuleHost", "run_module"]

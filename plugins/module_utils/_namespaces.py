@@ -25,8 +25,6 @@ OWNED_NAMESPACES = (libc.CLONE_NEWUTS | libc.CLONE_NEWIPC | libc.CLONE_NEWNET | 
 NS_FLAGS = {"user": libc.CLONE_NEWUSER, "mnt": libc.CLONE_NEWNS, "pid": libc.CLONE_NEWPID,
             "net": libc.CLONE_NEWNET, "ipc": libc.CLONE_NEWIPC, "uts": libc.CLONE_NEWUTS,
             "cgroup": libc.CLONE_NEWCGROUP}
-# Namespaces nsenter joins to run a command in a container (the same set, by nsenter's flags).
-NSENTER_FLAGS = ("--user", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup")
 
 # The usual device nodes of a container's private /dev (name, major, minor, mode).
 DEVICES = (("null", 1, 3, 0o666), ("zero", 1, 5, 0o666), ("full", 1, 7, 0o666),
@@ -238,5 +236,5 @@ def set_live_hostname(pid: int, hostname: str) -> None:
         raise OSError(1, "could not set the hostname of the container with init pid %d" % pid)
 
 
-__all__ = ["OWNED_NAMESPACES", "NS_FLAGS", "NSENTER_FLAGS", "RootSpec", "prepare_root", "become_container",
+__all__ = ["OWNED_NAMESPACES", "NS_FLAGS", "RootSpec", "prepare_root", "become_container",
            "exec_init", "join", "become_root", "confine", "set_live_hostname", "INIT_ENV"]

@@ -292,13 +292,8 @@ def signal_init(rec: InitRecord, sig: int) -> None:
         _kill(rec.pid, sig)
 
 
-def nsenter_argv(nsenter: str, rec: InitRecord, argv) -> list:
-    """argv that runs a command inside a running container, chrooted into its root."""
-    return [nsenter, "--target", str(rec.pid)] + list(ns.NSENTER_FLAGS) + ["--root", "--wd", "--"] + list(argv)
-
-
 __all__ = ["InitRecord", "proc_starttime", "read_record", "write_record", "is_alive", "spawn_init",
-           "wait_gone", "halt", "signal_init", "write_boot_id", "nsenter_argv"]
+           "wait_gone", "halt", "signal_init", "write_boot_id"]
 
 
 # How each init asks to be shut down cleanly: systemd powers off on SIGRTMIN+4, busybox init on

@@ -22,11 +22,12 @@ from ._lock import ContainerLock
 
 
 def ensure_template(spec: t.TemplateSpec, host, vz_conf: str, *, diff: bool = False) -> dict:
-    tdir = VzGlobals.load(vz_conf).get("TEMPLATE")
+    globals_ = VzGlobals.load(vz_conf)
+    tdir = globals_.get("TEMPLATE")
     current = t.describe(tdir, spec.name)
     actions = _plan(spec, host, tdir, current)
     if actions and not host.check_mode:
-        lock = ContainerLock(VzGlobals.load(vz_conf).get("LOCKDIR"), "template-" + spec.name)
+        lock = ContainerLock(globals_.get("LOCKDIR"), "template-" + spec.name)
         with lock:
             try:
                 _apply(spec, host, tdir, actions)

@@ -391,13 +391,10 @@ diff:
   elements: dict
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vzkit.vz.plugins.module_utils._container import ensure
-from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzError
-from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost
+from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
 from ansible_collections.vzkit.vz.plugins.module_utils._layouts import LAYOUTS
 from ansible_collections.vzkit.vz.plugins.module_utils._spec import ContainerSpec, STATES
 
@@ -436,14 +433,7 @@ def argument_spec() -> dict:
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        spec = ContainerSpec.from_params(module.params)
-        result = ensure(spec, ModuleHost(module), diff=module._diff)
-    except VzError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    except Exception as exc:  # unexpected: keep the traceback for a bug report
-        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
-    module.exit_json(**result)
+    run_module(module, lambda: ensure(ContainerSpec.from_params(module.params), ModuleHost(module), diff=module._diff))
 
 
 if __name__ == "__main__":

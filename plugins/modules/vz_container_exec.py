@@ -121,13 +121,10 @@ timed_out:
   sample: false
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vzkit.vz.plugins.module_utils._container import exec_command
-from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzError
-from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost
+from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
 
 
 def argument_spec() -> dict:
@@ -146,20 +143,17 @@ def argument_spec() -> dict:
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=False,
                            mutually_exclusive=[("argv", "command")], required_one_of=[("argv", "command")])
+    run_module(module, lambda: run(module))
+
+
+def run(module) -> dict:
     p = module.params
-    argv = p["argv"] or ["/bin/sh", "-c", p["command"]]
-    try:
-        res = exec_command(p["ctid"], p["vz_conf"], ModuleHost(module), argv,
-                           stdin=(p["stdin"] or "").encode("utf-8"), env=p["env"], cwd=p["chdir"],
-                           timeout=p["timeout"])
-    except VzError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    except Exception as exc:  # unexpected: keep the traceback for a bug report
-        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
+    res = exec_command(p["ctid"], p["vz_conf"], ModuleHost(module), p["argv"] or ["/bin/sh", "-c", p["command"]],
+                       stdin=(p["stdin"] or "").encode("utf-8"), env=p["env"], cwd=p["chdir"], timeout=p["timeout"])
     res.update(changed=True, stdout_lines=res["stdout"].splitlines(), stderr_lines=res["stderr"].splitlines())
     if res["rc"] != 0:
-        module.fail_json(msg="command exited with %d%s" % (res["rc"], " (timed out)" if res["timed_out"] else ""), **res)
-    module.exit_json(**res)
+        res.update(failed=True, msg="command exited with %d%s" % (res["rc"], " (timed out)" if res["timed_out"] else ""))
+    return res
 
 
 if __name__ == "__main__":

@@ -100,13 +100,10 @@ containers:
       sample: /var/log/vz/101.console.log
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vzkit.vz.plugins.module_utils._container import info
-from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzError
-from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost
+from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
 
 
 def argument_spec() -> dict:
@@ -118,13 +115,8 @@ def argument_spec() -> dict:
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        containers = info(module.params["vz_conf"], ModuleHost(module), module.params["ctid"])
-    except VzError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    except Exception as exc:  # unexpected: keep the traceback for a bug report
-        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
-    module.exit_json(changed=False, containers=containers)
+    run_module(module, lambda: dict(changed=False, containers=info(module.params["vz_conf"], ModuleHost(module),
+                                                                  module.params["ctid"])))
 
 
 if __name__ == "__main__":

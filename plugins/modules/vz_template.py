@@ -185,12 +185,9 @@ diff:
   type: dict
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzError
-from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost
+from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
 from ansible_collections.vzkit.vz.plugins.module_utils._template_state import ensure_template
 from ansible_collections.vzkit.vz.plugins.module_utils._templates import TemplateSpec
 
@@ -216,14 +213,8 @@ def argument_spec() -> dict:
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            required_if=[("source", "directory", ("path",)), ("source", "tarball", ("path",))])
-    try:
-        spec = TemplateSpec.from_params(module.params)
-        result = ensure_template(spec, ModuleHost(module), module.params["vz_conf"], diff=module._diff)
-    except VzError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    except Exception as exc:  # unexpected: keep the traceback for a bug report
-        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
-    module.exit_json(**result)
+    run_module(module, lambda: ensure_template(TemplateSpec.from_params(module.params), ModuleHost(module),
+                                               module.params["vz_conf"], diff=module._diff))
 
 
 if __name__ == "__main__":

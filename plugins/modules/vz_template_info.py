@@ -72,11 +72,10 @@ templates:
       sample: {"DISTRIBUTION": "debian", "RELEASE": "12"}
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzError
+from ansible_collections.vzkit.vz.plugins.module_utils._host import run_module
+
 from ansible_collections.vzkit.vz.plugins.module_utils._template_state import template_info
 
 
@@ -86,13 +85,7 @@ def argument_spec() -> dict:
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        templates = template_info(module.params["vz_conf"])
-    except VzError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    except Exception as exc:  # unexpected: keep the traceback for a bug report
-        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
-    module.exit_json(changed=False, templates=templates)
+    run_module(module, lambda: dict(changed=False, templates=template_info(module.params["vz_conf"])))
 
 
 if __name__ == "__main__":

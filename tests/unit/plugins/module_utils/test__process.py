@@ -119,13 +119,6 @@ def test_halt_signal_does_not_read_outside_the_tree(tmp_path):
     assert process.halt_signal(str(root)) == signal.SIGUSR2
 
 
-@pytest.mark.parametrize("argv", [["/bin/sh"], ["hostname", "-f"]])
-def test_nsenter_argv(argv):
-    assert process.nsenter_argv("/usr/bin/nsenter", InitRecord(4321, 1), argv) == [
-        "/usr/bin/nsenter", "--target", "4321", "--user", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup",
-        "--root", "--wd", "--"] + argv
-
-
 @pytest.mark.parametrize("state, expected", [("S", 4242), ("R", 4242), ("Z", None), ("X", None)])
 def test_a_zombie_init_is_not_alive(tmp_path, state, expected):
     (tmp_path / "77").mkdir()
