@@ -115,8 +115,8 @@ def argument_spec() -> dict:
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    run_module(module, lambda: dict(changed=False, containers=info(module.params["vz_conf"], ModuleHost(module),
-                                                                  module.params["ctid"])))
+    params = module.params
+    run_module(module, lambda: dict(changed=False, containers=info(params["vz_conf"], ModuleHost(module), params["ctid"])))
 
 
 if __name__ == "__main__":
