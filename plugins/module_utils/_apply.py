@@ -17,6 +17,8 @@ from . import _identity as identity
 from . import _idshift as idshift
 from . import _limits as limits
 from . import _mounts as mounts
+from . import _netconf as netconf
+from . import _network as network
 from . import _process as process
 from . import _templates as templates
 from ._config import ConfFile
@@ -54,8 +56,9 @@ class Apply:
             idshift.shift_tree(directory, IdMap(), self._idmap())  # templates are packed for uid 0
             self._write_conf()  # before the rename: a config without its private area is re-created
 
-        if self.obs.conf is None:  # the config is this run's own: undo removes it
+        if self.obs.conf is None:  # the config is this run's own: undo removes it (and a failed start's log)
             self.undo.append(lambda: _unlink(ctx.conf_path))
+            self.undo.append(lambda: _unlink(ctx.console_log))
         try:
             ctx.layout.create(populate)
         except BaseException:
@@ -106,9 +109,7 @@ class Apply:
             self.undo.append(ctx.layout.umount)
         self._clean_runtime()
         hostname = conf.get("HOSTNAME") or ctx.ctid
-        identity.write_identity(ctx.root, hostname=conf.get("HOSTNAME"),
-                                nameservers=(conf.get("NAMESERVER") or "").split(),
-                                searchdomains=(conf.get("SEARCHDOMAIN") or "").split())
+        self._write_identity(conf)
         confinement = Confinement.from_conf(conf.items())
         groups = ctx.cgroups()
         groups.create(ctx.ctid)
@@ -122,8 +123,15 @@ class Apply:
         boot_id = process.write_boot_id(ctx.run_dir)
         spec = RootSpec(ctx.root, hostname, ("/sbin/init",), ctx.console_log, idmap=idmap, confinement=confinement,
                         cgroup2=groups.has_v2, boot_id_file=boot_id)
-        rec = process.spawn_init(spec, attach=lambda pid: groups.attach(ctx.ctid, pid))
+        net = netconf.NetConfig.from_conf(ctx.ctid, conf.items())
+        rec = process.spawn_init(spec, attach=lambda pid: groups.attach(ctx.ctid, pid),
+                                 network=(lambda pid: network.converge(ctx.host, pid, None, net, ctx.net_env()))
+                                 if net else None)
         process.write_record(ctx.run_dir, rec)
+
+    def op_network_live(self):
+        with network.Session(self.ctx.host, self.obs.record.pid) as session:
+            network.run_steps(session, self.plan.network_steps)
 
     def op_limits_live(self):
         self._apply_limits(self.ctx.cgroups(), ConfFile.parse(self.plan.conf_after))
@@ -163,6 +171,7 @@ class Apply:
             process.wait_gone(rec, 10)
         groups.kill_all(self.ctx.ctid)
         groups.remove(self.ctx.ctid)
+        self._teardown_network()
         _unlink(os.path.join(self.ctx.run_dir, process.RECORD))
         _unlink(os.path.join(self.ctx.run_dir, process.BOOT_ID))
         try:
@@ -170,12 +179,26 @@ class Apply:
         except FileNotFoundError:
             pass
 
+    def _teardown_network(self):
+        """The host's side of the container's network goes with its init (links, proxy entries)."""
+        confs = [c for c in (self.obs.conf, ConfFile.parse(self.plan.conf_after) if self.plan.conf_after else None) if c]
+        nets = [netconf.NetConfig.from_conf(self.ctx.ctid, c.items()) for c in confs]
+        if any(nets):
+            addresses = tuple(sorted({a for n in nets for a in n.ip_address}))
+            network.teardown(self.ctx.host, self.ctx.ctid, netconf.NetConfig(self.ctx.ctid, addresses))
+
+    def _write_identity(self, conf):
+        net = netconf.NetConfig.from_conf(self.ctx.ctid, conf.items())
+        first = next(iter(net.all_addresses()), None)
+        identity.write_identity(self.ctx.root, hostname=conf.get("HOSTNAME"),
+                                nameservers=(conf.get("NAMESERVER") or "").split(),
+                                searchdomains=(conf.get("SEARCHDOMAIN") or "").split(),
+                                address=str(first.ip) if first else None)
+
     def op_identity_live(self):
         ctx = self.ctx
         conf = ConfFile.parse(self.plan.conf_after)
-        identity.write_identity(ctx.root, hostname=conf.get("HOSTNAME"),
-                                nameservers=(conf.get("NAMESERVER") or "").split(),
-                                searchdomains=(conf.get("SEARCHDOMAIN") or "").split())
+        self._write_identity(conf)
         if conf.get("HOSTNAME"):
             set_live_hostname(process.read_record(ctx.run_dir).pid, conf.get("HOSTNAME"))
 

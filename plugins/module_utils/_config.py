@@ -159,11 +159,13 @@ class VzGlobals:
         "TEMPLATE": "/vz/template",
         "VE_LAYOUT": "simfs",
         "LOCKDIR": "/vz/lock",
+        "NEIGHBOUR_DEVS": "detect",  # devices that answer ARP/NDP for routed addresses: detect, all, none, or names
         # vzkit's own keys (no OpenVZ equivalent): runtime state, console logs, cgroup parent.
         "VZ_RUN_DIR": "/run/vz",
         "VZ_LOG_DIR": "/var/log/vz",
         "VZ_CGROUP_PARENT": "vz",
         "VZ_USERNS_BASE": "100000",  # first host uid of unprivileged containers' ranges
+        "VZ_CREATE_BRIDGE": "no",  # yes: a bridge a container's NETIF names is created when missing
     }
 
     def get(self, key: str) -> str:

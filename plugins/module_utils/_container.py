@@ -17,6 +17,8 @@ from . import _cgroups as cgroups
 from . import _limits as limits
 from . import _idshift as idshift
 from . import _mounts as mounts
+from . import _netconf as netconf
+from . import _network as network
 from . import _process as process
 from . import _samples as samples
 from . import _templates as templates
@@ -31,7 +33,7 @@ from ._spec import ContainerSpec, validate_ctid
 
 TARGET = {"present": None, "stopped": "stopped", "mounted": "mounted", "started": "running",
           "restarted": "running", "absent": "absent"}
-IDENTITY_KEYS = ("HOSTNAME", "NAMESERVER", "SEARCHDOMAIN")
+IDENTITY_KEYS = ("HOSTNAME", "NAMESERVER", "SEARCHDOMAIN", "IP_ADDRESS", "NETIF")  # /etc/hosts maps the first address
 RESTART_KEYS = ("CAPABILITY", "DEVICES", "FEATURES")
 
 
@@ -72,6 +74,10 @@ class Context:
                   os.path.join(g.get("VZ_LOG_DIR"), "%s.console.log" % ctid),
                   get_layout(layout_name, host, private=private, root=root, ctid=ctid))
         return ctx, conf
+
+    def net_env(self):
+        return network.Env(neighbour_devs=self.globals.get("NEIGHBOUR_DEVS"),
+                           create_bridge=self.globals.get("VZ_CREATE_BRIDGE") == "yes")
 
     def cgroups(self):
         """The container's cgroups; the host's hierarchy is detected once per run."""
@@ -130,6 +136,7 @@ class Plan:
     conf_after: str | None = None
     template: str | None = None
     warnings: list = field(default_factory=list)
+    network_steps: list = field(default_factory=list)  # _network.Step items for a running container
 
     def add(self, key, before, after, action, op=None):
         self.changes.append(Change(key, before, after, action, op or key))
@@ -171,6 +178,12 @@ def desired_conf(spec, ctx: Context, conf) -> ConfFile:
     elif spec.unprivileged is False:
         new.unset("LOCAL_UID")
         new.unset("LOCAL_GID")
+    if spec.ip_address is not None:
+        _set_or_unset(new, "IP_ADDRESS", " ".join(spec.ip_address))
+    if spec.netif is not None:
+        current = netconf.parse_netif(new.get("NETIF"))
+        full = netconf.complete_netifs(spec.netif, current, ctid=ctx.ctid, machine_id=_machine_id())
+        _set_or_unset(new, "NETIF", netconf.render_netif(full))
     for key, value in spec.limits.items():
         new.set(key, value)
     for key, value in spec.config.items():
@@ -179,6 +192,24 @@ def desired_conf(spec, ctx: Context, conf) -> ConfFile:
         else:
             new.set(key, value)
     return new
+
+
+def _set_or_unset(conf, key: str, value: str) -> None:
+    if value:
+        conf.set(key, value)
+    else:
+        conf.unset(key)
+
+
+def _machine_id() -> str:
+    """The host's machine id, which seeds interface MACs (stable per host, different across hosts)."""
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            with open(path, encoding="ascii") as fh:
+                return fh.read().strip()
+        except (OSError, ValueError):
+            continue
+    return ""
 
 
 def plan(spec, ctx: Context, obs: Observed) -> Plan:
@@ -197,6 +228,7 @@ def plan(spec, ctx: Context, obs: Observed) -> Plan:
         return p
     _plan_existence(spec, ctx, obs, p)
     _plan_run_state(spec, target, obs, p)
+    _plan_network(spec, ctx, obs, p)
     return p
 
 
@@ -210,6 +242,7 @@ def _plan_existence(spec, ctx, obs, p: Plan) -> None:
                            hint="it is not ours to overwrite: move it away, or pick another ctid")
     new = desired_conf(spec, ctx, obs.conf)
     p.conf_after = new.render()
+    _check_network_config(spec, ctx, obs.conf, new)
     if obs.conf is None or not obs.private_exists:
         name = new.get("OSTEMPLATE")
         if not name:
@@ -278,6 +311,63 @@ def _plan_run_state(spec, target, obs, p: Plan) -> None:
         p.add("mounted", True, False, "unmount root area", "umount")
 
 
+def net_config(ctid: str, conf) -> netconf.NetConfig:
+    return netconf.NetConfig.from_conf(ctid, conf.items() if conf is not None else {})
+
+
+def _check_network_config(spec, ctx, old, new) -> None:
+    """Addresses are the container's own: not twice in its config, not in another container's."""
+    items = new.items()
+    if old is not None and all(old.get(k) == items.get(k) for k in ("IP_ADDRESS", "NETIF")):
+        return
+    after = net_config(ctx.ctid, new)
+    seen = set()
+    for addr in after.all_addresses():
+        if addr.ip in seen:
+            raise VzConfigError("%s is given both as a routed and as an interface address" % addr.ip, param="ip_address",
+                                hint="give each address once, in ip_address or in a netif's ip_address")
+        seen.add(addr.ip)
+    others = []
+    for name in sorted(os.listdir(ctx.globals.conf_dir)) if os.path.isdir(ctx.globals.conf_dir) else ():
+        if name.endswith(".conf") and not name.startswith(".") and name[:-5] != ctx.ctid:
+            conf = read_conf(os.path.join(ctx.globals.conf_dir, name))
+            if conf is not None:
+                others.append((name[:-5], conf.items()))
+    routed = {str(netconf.parse_address(a, param="ip_address").ip) for a in after.ip_address}
+    for ip, other in netconf.conflicts(after, others):
+        raise VzConfigError("%s is already used by container %s" % (ip, other),
+                            param="ip_address" if ip in routed else "netif", hint="give each container its own addresses")
+    if spec.ip_address:
+        network.require("ip_address")
+    if spec.netif:
+        network.require("netif")
+    if after and network.HAS_PYROUTE2:
+        network.check_host(after, ctx.net_env())
+
+
+def _plan_network(spec, ctx, obs, p: Plan) -> None:
+    """A start needs what the network will need; a running container that stays running gets its
+    network changed (or repaired) in place."""
+    if p.conf_after is None:
+        return
+    after = net_config(ctx.ctid, ConfFile.parse(p.conf_after))
+    if any(c.op == "start" for c in p.changes):
+        if after:
+            network.require("ip_address" if after.ip_address else "netif")
+            network.check_host(after, ctx.net_env())
+        return
+    before = net_config(ctx.ctid, obs.conf)
+    if not obs.running or any(c.op == "stop" for c in p.changes) or not (before or after):
+        return
+    with network.Session(ctx.host, obs.record.pid) as session:
+        steps = network.plan_steps(session, before, after, ctx.net_env(), warn=p.warnings.append)
+    if steps:
+        p.network_steps = steps
+        p.add("network", list(before.ip_address) + [n.name for n in before.netifs],
+              list(after.ip_address) + [n.name for n in after.netifs],
+              "network of running container %s: %s" % (ctx.ctid, "; ".join(s.desc for s in steps)), "network_live")
+
+
 # ---- results -------------------------------------------------------------------------------
 
 def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
@@ -288,6 +378,8 @@ def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
         "state": state,
         "init_pid": obs.record.pid if obs.running and state == "running" else None,
         "hostname": items.get("HOSTNAME"),
+        "ip_address": (items.get("IP_ADDRESS") or "").split(),
+        "netif": [_netif_dict(n) for n in _netifs_or_none(items)],
         "layout": items.get("VE_LAYOUT", ctx.layout.name) if conf is not None else ctx.layout.name,
         "private": ctx.private,
         "root": ctx.root,
@@ -297,6 +389,19 @@ def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
         "unenforced": limits.unenforced(items),
         "usage": ctx.cgroups().usage(ctx.ctid) if state == "running" and obs.running else None,
     }
+
+
+def _netifs_or_none(items) -> tuple:
+    try:
+        return netconf.parse_netif(items.get("NETIF"))
+    except VzConfigError:
+        return ()  # an unreadable NETIF is reported when the container is managed, not when listed
+
+
+def _netif_dict(n) -> dict:
+    return {"name": n.name, "bridge": n.bridge, "mac": n.mac, "host_ifname": n.host_ifname, "host_mac": n.host_mac,
+            "mtu": n.mtu, "ip_address": list(n.ip_address), "gateway": list(n.gateway),
+            "create_bridge": n.create_bridge}
 
 
 def ensure(spec, host, *, diff: bool = False) -> dict:

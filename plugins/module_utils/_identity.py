@@ -24,13 +24,17 @@ def render_hostname(hostname: str) -> str:
     return hostname + "\n"
 
 
-def render_hosts(old, hostname: str) -> str:
-    """Keep the container's own lines; manage one marked line that maps the hostname."""
+def render_hosts(old, hostname: str, address=None) -> str:
+    """Keep the container's own lines; manage one marked line that maps the hostname.
+
+    The hostname maps to the container's first address, as vzctl did, or to Debian's 127.0.1.1
+    when it has none.
+    """
     lines = [ln for ln in (old or "").splitlines() if not ln.rstrip().endswith(MARK)]
     if not any("localhost" in ln.split()[1:] for ln in lines if ln.strip() and not ln.lstrip().startswith("#")):
         lines.insert(0, "127.0.0.1\tlocalhost")
     names = hostname if "." not in hostname else "%s %s" % (hostname, hostname.split(".")[0])
-    lines.append("127.0.1.1\t%s  %s" % (names, MARK))
+    lines.append("%s\t%s  %s" % (address or "127.0.1.1", names, MARK))
     return "\n".join(lines) + "\n"
 
 
@@ -42,16 +46,17 @@ def render_resolv(nameservers, searchdomains) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_identity(root: str, *, hostname, nameservers, searchdomains) -> list:
+def write_identity(root: str, *, hostname, nameservers, searchdomains, address=None) -> list:
     """Write what the config says into the tree; return the files that changed."""
     try:
-        return _write_identity(root, hostname=hostname, nameservers=nameservers, searchdomains=searchdomains)
+        return _write_identity(root, hostname=hostname, nameservers=nameservers, searchdomains=searchdomains,
+                               address=address)
     except OSError as exc:
         raise VzStateError("cannot write %s inside the container: %s" % (exc.filename or "/etc", exc.strerror),
                            hint="its /etc must be a directory inside its own tree (links are resolved inside it)")
 
 
-def _write_identity(root: str, *, hostname, nameservers, searchdomains) -> list:
+def _write_identity(root: str, *, hostname, nameservers, searchdomains, address) -> list:
     changed = []
     machine_id = (mounts.read_in_root(root, "etc/machine-id") or "").strip()
     if not MACHINE_ID_RE.fullmatch(machine_id) and os.path.isdir(os.path.join(root, "etc")):
@@ -61,7 +66,7 @@ def _write_identity(root: str, *, hostname, nameservers, searchdomains) -> list:
     if hostname:
         if mounts.write_in_root(root, "etc/hostname", render_hostname(hostname)):
             changed.append("/etc/hostname")
-        hosts = render_hosts(mounts.read_in_root(root, "etc/hosts"), hostname)
+        hosts = render_hosts(mounts.read_in_root(root, "etc/hosts"), hostname, address)
         if mounts.write_in_root(root, "etc/hosts", hosts):
             changed.append("/etc/hosts")
     if nameservers or searchdomains:

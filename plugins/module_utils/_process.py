@@ -89,17 +89,19 @@ def _report(fd: int, msg: str) -> None:
         pass
 
 
-def spawn_init(spec: ns.RootSpec, *, attach) -> InitRecord:
+def spawn_init(spec: ns.RootSpec, *, attach, network=None) -> InitRecord:
     """Start the container's init in new namespaces; return its record once it has exec'd.
 
-    ``attach(pid)`` moves a process into the container's cgroups. The sequence (M is this process):
+    ``attach(pid)`` moves a process into the container's cgroups; ``network(pid)``, when given, sets
+    up the container's network namespace before its init runs. The sequence (M is this process):
 
     1. M forks I. I joins the cgroups, unshares a mount namespace (owned by the host), then a user
        namespace, and waits for M to write its uid/gid maps.
     2. I unshares the UTS, IPC, network, pid and cgroup namespaces (owned by the container's user
        namespace), forks C (pid 1 of the new pid namespace), reports C's pid and exits.
     3. M forks a helper that joins C's mount, IPC, network and pid namespaces as host root, builds
-       the container's filesystem view and pivots into it (C's root moves along).
+       the container's filesystem view and pivots into it (C's root moves along). Then M wires C's
+       network namespace (interfaces, addresses, routes) from the host's side.
     4. Only then does M tell C to go: C copies the mounts into a mount namespace of its own (locked),
        sets the host name, applies the confinement and execs the init. Any error before exec comes
        back through a close-on-exec pipe, so EOF on it means "exec succeeded". C never runs the
@@ -131,6 +133,8 @@ def spawn_init(spec: ns.RootSpec, *, attach) -> InitRecord:
             raise VzStateError("container start failed: %s" % (_read_all(err_r) or "no init pid"))
         pid = int(pid_text)
         _prepare_root(pid, spec)
+        if network is not None:
+            network(pid)
         os.write(go_w, b"R")
         error = _read_all(err_r)
         if error:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import _config as config
+from . import _netconf as netconf
 from . import _units as units
 from ._confine import Confinement
 from ._limits import validate_cpumask
@@ -35,7 +36,8 @@ OPTION_KEYS = {"HOSTNAME": "hostname", "NAMESERVER": "nameserver", "SEARCHDOMAIN
                "ONBOOT": "onboot", "OSTEMPLATE": "ostemplate", "VE_LAYOUT": "layout",
                "VE_ROOT": "vz.conf VE_ROOT", "VE_PRIVATE": "vz.conf VE_PRIVATE",
                "ORIGIN_SAMPLE": "config_sample", "CAPABILITY": "capability", "DEVICES": "devices",
-               "FEATURES": "features", "LOCAL_UID": "unprivileged", "LOCAL_GID": "unprivileged"}
+               "FEATURES": "features", "LOCAL_UID": "unprivileged", "LOCAL_GID": "unprivileged",
+               "IP_ADDRESS": "ip_address", "NETIF": "netif"}
 
 
 def _is_ip(text: str) -> bool:
@@ -117,6 +119,8 @@ class ContainerSpec:
     unprivileged: bool | None = None
     limits: dict = field(default_factory=dict)  # CTID.conf key -> canonical value, from the resource options
     setmode: str = "fail"
+    ip_address: tuple | None = None  # canonical address texts (IP_ADDRESS)
+    netif: tuple | None = None       # _netconf.Netif entries as asked (MACs and host names may be None)
 
     @classmethod
     def from_params(cls, p: dict) -> "ContainerSpec":
@@ -168,10 +172,17 @@ class ContainerSpec:
                 option = next(o for o, k in LIMIT_OPTIONS.items() if k == key)
                 raise VzConfigError("%s (%s) and config.%s (%s) disagree" % (option, value, key, cfg[key]), param=option,
                                     hint="set it in one place")
+        ip_address = p.get("ip_address")
+        if ip_address is not None:
+            ip_address = netconf.parse_address_list(ip_address, param="ip_address")
+        netif = p.get("netif")
+        if netif is not None:
+            netif = tuple(netconf.netif_from_dict(d, param="netif[%d]" % i) for i, d in enumerate(netif))
         setmode = p.get("setmode") or "fail"
         if setmode not in SETMODES:
             raise VzConfigError("%r is not a setmode" % setmode, param="setmode", hint="use fail, restart or ignore")
         return cls(ctid=ctid, state=state, ostemplate=ostemplate, layout=layout, limits=limit_values, setmode=setmode,
+                   ip_address=ip_address, netif=netif,
                    config_sample=p.get("config_sample"), hostname=hostname,
                    nameserver=tuple(str(n) for n in nameserver) if nameserver is not None else None,
                    searchdomain=tuple(str(d) for d in searchdomain) if searchdomain is not None else None,

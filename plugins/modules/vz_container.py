@@ -25,7 +25,11 @@ description:
     read-only, and mounts it cannot undo; O(capability), O(devices), O(features) and O(unprivileged) adjust it.
   - The host writes C(/etc/hostname), C(/etc/hosts) and C(/etc/resolv.conf) inside the container's
     tree at start (and live when they change on a running container) without following any link
-    out of that tree.
+    out of that tree. C(/etc/hosts) maps the host name to the container's first address.
+  - Networking is wired from the host through netlink (pyroute2) before the container's init runs,
+    in two models - routed addresses (O(ip_address), OpenVZ's venet) and bridged interfaces (O(netif),
+    OpenVZ's veth) - and changed live on a running container. Nothing of it stays on the host once the
+    container stops.
 author:
   - vzkit.vz contributors (@vzkit)
 extends_documentation_fragment:
@@ -108,14 +112,84 @@ options:
     description:
       - Whether the host starts the container at boot (C(ONBOOT)).
     type: bool
+  ip_address:
+    description:
+      - Routed addresses (C(IP_ADDRESS)), OpenVZ's venet model - IPv4 and IPv6, each with an optional
+        C(/prefix) (the prefix the container sees; the host routes only the address itself).
+      - The container gets one interface, C(venet0), paired with C(venetCTID) on the host. The host routes
+        each address (/32 or /128) to it, answers ARP/NDP for it on the devices C(NEIGHBOUR_DEVS) in
+        vz.conf names (V(detect), the default, picks the devices whose networks hold the address; V(all);
+        V(none); or device names), and the container's default routes go through the host
+        (C(default dev venet0) for IPv4, C(default via fe80::1) for IPv6).
+      - Anti-spoofing as venet did it - the container sends only from its own addresses - by one nftables
+        rule in table C(inet vzkit) (C(iifname "venet*" fib saddr . iif oif missing drop)), which drops any
+        packet from a routed container whose source address the host would not route back to it.
+      - Forwarding between containers and beyond the host needs C(net.ipv6.conf.all.forwarding=1) for IPv6
+        (warned about when off); IPv4 forwarding is turned on for the container's host interface only.
+      - Changed live on a running container (addresses and routes added and removed, nothing restarted).
+        An empty list removes them all. Every address must be the container's own - not the host's, not
+        another container's (checked against every C(CTID.conf)).
+      - Needs the pyroute2 Python library and the nft command on the host.
+    type: list
+    elements: str
+  netif:
+    description:
+      - Bridged interfaces (C(NETIF)), OpenVZ's veth model. Each is a veth pair whose host side joins a
+        bridge; the whole list is the container's set of bridged interfaces (interfaces not listed are
+        removed, live on a running container). An empty list removes them all.
+      - MAC addresses left out are generated once - derived from the host's machine id, the ctid and the
+        interface name - and saved in C(CTID.conf), so they stay the same across restarts.
+      - Needs the pyroute2 Python library on the host.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Interface name inside the container.
+        type: str
+        required: true
+      bridge:
+        description: Host bridge the host side joins.
+        type: str
+        required: true
+      create_bridge:
+        description:
+          - Create the bridge (up, no address) when it does not exist, instead of failing.
+            C(VZ_CREATE_BRIDGE=yes) in vz.conf does the same for every interface. A created bridge stays
+            when the container goes.
+        type: bool
+        default: false
+      mac:
+        description: MAC address inside (generated when left out).
+        type: str
+      host_ifname:
+        description: Name of the host side (default C(vethCTID.N), N being the position in the list).
+        type: str
+      host_mac:
+        description: MAC address of the host side (generated when left out).
+        type: str
+      mtu:
+        description: MTU of both sides (the kernel's default when left out).
+        type: int
+      ip_address:
+        description:
+          - Static addresses inside, with prefix (V(198.51.100.20/24), V(fd42:7a6b::20/64)). Left out, the
+            container configures the interface itself (DHCP, SLAAC).
+        type: list
+        elements: str
+      gateway:
+        description:
+          - Default routers inside, at most one IPv4 and one IPv6, each on one of the interface's networks.
+            A gateway here takes the default route of its family from O(ip_address)'s C(venet0).
+        type: list
+        elements: str
   config:
     description:
       - Raw C(CTID.conf) keys and values, as in OpenVZ, for example C(NUMPROC) V(65:65) or C(DISKSPACE) V(10G:11G).
       - Values are validated by key family (UBC C(barrier:limit) pairs with C(K/M/G/T/P) suffixes,
         counts, C(yes)/C(no) flags); keys unknown to vzkit are kept as given.
       - A V(null) value removes the key. Keys managed by another option (C(HOSTNAME), C(NAMESERVER),
-        C(SEARCHDOMAIN), C(ONBOOT), C(OSTEMPLATE), C(VE_LAYOUT), C(VE_ROOT), C(VE_PRIVATE), C(ORIGIN_SAMPLE))
-        are refused.
+        C(SEARCHDOMAIN), C(ONBOOT), C(OSTEMPLATE), C(VE_LAYOUT), C(VE_ROOT), C(VE_PRIVATE), C(ORIGIN_SAMPLE),
+        C(IP_ADDRESS), C(NETIF), ...) are refused.
       - Keys not given here are left as they are in the file.
     type: dict
     default: {}
@@ -264,6 +338,40 @@ EXAMPLES = r"""
     features: ["fuse:on"]
     setmode: restart
 
+- name: A container with routed addresses (venet), reachable from the host's LAN through proxy ARP/NDP
+  vzkit.vz.vz_container:
+    ctid: "101"
+    state: started
+    ip_address:
+      - 198.51.100.10
+      - fd42:7a6b::10/64
+
+- name: A container on a host bridge, with static addresses and gateways
+  vzkit.vz.vz_container:
+    ctid: "102"
+    state: started
+    ostemplate: busybox
+    netif:
+      - name: eth0
+        bridge: vzbr0
+        mtu: 1500
+        ip_address: [198.51.100.20/24, "fd42:7a6b::20/64"]
+        gateway: [198.51.100.1, "fd42:7a6b::1"]
+
+- name: Create the bridge if the host lacks it, and let the container configure itself (DHCP)
+  vzkit.vz.vz_container:
+    ctid: "103"
+    state: started
+    netif:
+      - name: eth0
+        bridge: vzbr1
+        create_bridge: true
+
+- name: Remove all routed addresses of a running container (live)
+  vzkit.vz.vz_container:
+    ctid: "101"
+    ip_address: []
+
 - name: Mount the root area of a stopped container (to inspect or repair it)
   vzkit.vz.vz_container:
     ctid: "101"
@@ -330,6 +438,18 @@ container:
       description: C(HOSTNAME) from the config.
       type: str
       sample: ct101.example.org
+    ip_address:
+      description: Routed addresses (C(IP_ADDRESS) from the config).
+      type: list
+      elements: str
+      sample: ["198.51.100.10", "fd42:7a6b::10/64"]
+    netif:
+      description: Bridged interfaces (C(NETIF) from the config), with the MACs and host names generated for them.
+      type: list
+      elements: dict
+      sample: [{"name": "eth0", "bridge": "vzbr0", "mac": "02:5c:1e:8a:31:07", "host_ifname": "veth102.0",
+                "host_mac": "06:9b:22:40:ae:10", "mtu": 1500, "ip_address": ["198.51.100.20/24"],
+                "gateway": ["198.51.100.1"], "create_bridge": false}]
     layout:
       description: The container's layout.
       type: str
@@ -410,6 +530,18 @@ def argument_spec() -> dict:
         nameserver=dict(type="list", elements="str"),
         searchdomain=dict(type="list", elements="str"),
         onboot=dict(type="bool"),
+        ip_address=dict(type="list", elements="str"),
+        netif=dict(type="list", elements="dict", options=dict(
+            name=dict(type="str", required=True),
+            bridge=dict(type="str", required=True),
+            create_bridge=dict(type="bool", default=False),
+            mac=dict(type="str"),
+            host_ifname=dict(type="str"),
+            host_mac=dict(type="str"),
+            mtu=dict(type="int"),
+            ip_address=dict(type="list", elements="str"),
+            gateway=dict(type="list", elements="str"),
+        )),
         config=dict(type="dict", default={}),
         stop_timeout=dict(type="int", default=60),
         unprivileged=dict(type="bool"),
