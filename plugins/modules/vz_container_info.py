@@ -74,6 +74,17 @@ containers:
       description: C(HOSTNAME) from the config.
       type: str
       sample: ct101.example.org
+    ip_address:
+      description: Routed addresses (C(IP_ADDRESS) from the config).
+      type: list
+      elements: str
+      sample: ["198.51.100.10", "fd42:7a6b::10/64"]
+    netif:
+      description: Bridged interfaces (C(NETIF) from the config); see M(vzkit.vz.vz_container).
+      type: list
+      elements: dict
+      sample: [{"name": "eth0", "bridge": "vzbr0", "mac": "02:5c:1e:8a:31:07", "host_ifname": "veth102.0",
+                "host_mac": "06:9b:22:40:ae:10", "mtu": null, "ip_address": [], "gateway": [], "create_bridge": false}]
     layout:
       description: The container's layout.
       type: str
