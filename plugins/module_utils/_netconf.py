@@ -108,6 +108,8 @@ def validate_mac(mac, *, param: str) -> str:
     text = str(mac).strip().lower().replace("-", ":")
     if not MAC_RE.fullmatch(text):
         raise VzConfigError("%r is not a MAC address" % mac, param=param, hint="use six hex pairs, e.g. 02:00:5e:10:00:01")
+    if text == "00:00:00:00:00:00":
+        raise VzConfigError("%s is not a usable MAC address" % text, param=param, hint="give a unicast address, or leave it out")
     if int(text[:2], 16) & 1:
         raise VzConfigError("%s is a multicast MAC address" % text, param=param,
                             hint="the first byte must be even; 02:xx:.. marks a locally administered address")
@@ -138,7 +140,7 @@ def _gateways(values, addresses, *, param: str) -> tuple:
             raise VzConfigError("gateway %s is not on this interface's networks (%s)" % (gw, " ".join(addresses) or "none"),
                                 param=param, hint="give ip_address with a prefix that contains the gateway")
         out.append(str(gw))
-    return tuple(out)
+    return tuple(sorted(out, key=lambda g: ":" in g))  # IPv4 first, as NETIF stores them (gw=, then gw6=)
 
 
 def netif_from_dict(d: dict, *, param: str) -> Netif:
@@ -226,10 +228,12 @@ def derive_mac(seed: str) -> str:
 def complete_netifs(requested, current, *, ctid: str, machine_id: str) -> tuple:
     """The requested interfaces with MACs and host names filled in, kept from current when set there."""
     by_name = {n.name: n for n in current}
+    kept = {n.name: n.host_ifname or (by_name[n.name].host_ifname if n.name in by_name else None) for n in requested}
+    taken = {h for h in kept.values() if h}
     out, names, hosts, macs = [], set(), set(), set()
     for i, n in enumerate(requested):
         old = by_name.get(n.name)
-        host_ifname = n.host_ifname or (old.host_ifname if old else None) or netif_host_ifname(ctid, i)
+        host_ifname = kept[n.name] or _free_host_ifname(ctid, i, taken)
         n = replace(n, host_ifname=host_ifname,
                     mac=n.mac or (old.mac if old else None) or derive_mac("%s/%s/%s/ct" % (machine_id, ctid, n.name)),
                     host_mac=n.host_mac or (old.host_mac if old else None)
@@ -252,6 +256,15 @@ def complete_netifs(requested, current, *, ctid: str, machine_id: str) -> tuple:
         macs.update((n.mac, n.host_mac))
         out.append(n)
     return tuple(out)
+
+
+def _free_host_ifname(ctid: str, index: int, taken: set) -> str:
+    """vethCTID.N for the interface's position, or the next free N when that name is taken."""
+    n = index
+    while netif_host_ifname(ctid, n) in taken:
+        n += 1
+    taken.add(netif_host_ifname(ctid, n))
+    return netif_host_ifname(ctid, n)
 
 
 # ---- the whole network of one container --------------------------------------------------------

@@ -212,6 +212,7 @@ def plan_steps(session, before: NetConfig | None, after: NetConfig, env: Env, *,
 
 def _check_host_addresses(hv: View, after: NetConfig, ours) -> None:
     mine = {a.ip: a for a in after.all_addresses()}
+    routed = {ipaddress.ip_interface(a).ip for a in after.ip_address}
     for index, addrs in hv.addrs.items():
         link = hv.by_index(index)
         if link is None or link.name in ours:
@@ -219,7 +220,8 @@ def _check_host_addresses(hv: View, after: NetConfig, ours) -> None:
         for text in addrs:
             ip = ipaddress.ip_interface(text).ip
             if ip in mine:
-                raise VzConfigError("%s is an address of this host (on %s)" % (ip, link.name), param="ip_address",
+                raise VzConfigError("%s is an address of this host (on %s)" % (ip, link.name),
+                                    param="ip_address" if ip in routed else "netif",
                                     hint="give the container an address the host does not use itself")
 
 
@@ -288,11 +290,11 @@ def _plan_netif(hv: View, cv: View, before, after: NetConfig, i: int, n, env: En
             steps.append(Step("set MTU %d on %s and %s" % (n.mtu, n.host_ifname, n.name), _set_mtu(n.host_ifname, n.name, n.mtu)))
         have = cv.addrs.get(inside.index, set())
     for text in n.ip_address:
-        if text not in have:
+        if _with_prefix(text) not in have:
             steps.append(Step("add address %s inside (%s)" % (text, n.name), _add_addr("ct", n.name, text)))
     old = next((o for o in (before.netifs if before else ()) if o.name == n.name), None)
     for text in (old.ip_address if old else ()):
-        if text not in n.ip_address and text in have:
+        if text not in n.ip_address and _with_prefix(text) in have:
             steps.append(Step("remove address %s inside (%s)" % (text, n.name), _del_addr("ct", n.name, text)))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzConfigError
+from ansible_collections.vzkit.vz.plugins.module_utils._netconf import Netif
 from ansible_collections.vzkit.vz.plugins.module_utils._spec import STATES, ContainerSpec, validate_ctid
 
 
@@ -134,6 +135,8 @@ def test_bad_searchdomains(value):
     ("VE_ROOT", "vz.conf VE_ROOT"),
     ("VE_PRIVATE", "vz.conf VE_PRIVATE"),
     ("ORIGIN_SAMPLE", "config_sample"),
+    ("IP_ADDRESS", "ip_address"),
+    ("NETIF", "netif"),
 ])
 def test_config_keys_managed_by_options_are_refused(key, option):
     err = refused("config.%s" % key, config={key: "x"})
@@ -239,3 +242,83 @@ def test_everything_at_once():
                               searchdomain=("example.com",), onboot=True,
                               config={"NUMPROC": "400:400", "DISABLED": "no"}, stop_timeout=5,
                               vz_conf="/srv/vz/vz.conf")
+
+
+# ---- network -------------------------------------------------------------------------------------
+
+def netif_option(**kw) -> dict:
+    """One `netif` entry as Ansible passes it: every option present, unset ones None."""
+    d = dict.fromkeys(("name", "bridge", "mac", "host_ifname", "host_mac", "mtu", "ip_address", "gateway"))
+    d["create_bridge"] = False
+    d.update(kw)
+    return d
+
+
+def test_network_options_default_to_unmanaged():
+    assert spec().ip_address is None
+    assert spec().netif is None
+    assert spec(ip_address=None, netif=None) == spec()
+    assert spec(ip_address=[], netif=[]).ip_address == ()
+    assert spec(ip_address=[], netif=[]).netif == ()
+
+
+@pytest.mark.parametrize("value, expected", [
+    (["198.51.100.10"], ("198.51.100.10",)),
+    (["198.51.100.10/32", "fd42:7a6b:0::10/128", "203.0.113.5/24"], ("198.51.100.10", "fd42:7a6b::10", "203.0.113.5/24")),
+    (["FD42:7A6B::10/64", " 198.51.100.10 "], ("fd42:7a6b::10/64", "198.51.100.10")),
+])
+def test_ip_address_is_canonical(value, expected):
+    assert spec(ip_address=value).ip_address == expected
+
+
+@pytest.mark.parametrize("value, param, message", [
+    (["web"], "ip_address[0]", "is not an IP address"),
+    (["198.51.100.10", "198.51.100.10 198.51.100.11"], "ip_address[1]", "is not an IP address"),
+    (["198.51.100.10", "127.0.0.1"], "ip_address[1]", "loopback"),
+    (["fe80::10"], "ip_address[0]", "link-local"),
+    (["ff02::1"], "ip_address[0]", "multicast"),
+    (["198.51.100.10/0"], "ip_address[0]", "prefix length 0"),
+    (["198.51.100.10", "198.51.100.10/24"], "ip_address", "listed twice"),
+    (["fd42:7a6b::10", "fd42:7a6b:0::10/64"], "ip_address", "listed twice"),
+])
+def test_bad_ip_address(value, param, message):
+    err = refused(param, ip_address=value)
+    assert message in str(err)
+    assert err.details["hint"]
+
+
+def test_netif_entries():
+    s = spec(netif=[netif_option(name="eth0", bridge="vzbr0", ip_address=["198.51.100.20/24", "fd42:7a6b:0::20/64"],
+                                 gateway=["198.51.100.1", "fd42:7a6b::1"], mac="02:00:5E:10:00:01", mtu=1400),
+                    netif_option(name="eth1", bridge="vzbr1", host_ifname="web.1", host_mac="06-00-5e-10-00-01",
+                                 create_bridge=True)])
+    assert s.netif == (
+        Netif(name="eth0", bridge="vzbr0", mac="02:00:5e:10:00:01", mtu=1400, ip_address=("198.51.100.20/24", "fd42:7a6b::20/64"),
+              gateway=("198.51.100.1", "fd42:7a6b::1")),
+        Netif(name="eth1", bridge="vzbr1", host_ifname="web.1", host_mac="06:00:5e:10:00:01", create_bridge=True),
+    )
+
+
+@pytest.mark.parametrize("netif, param, message", [
+    ([netif_option()], "netif[0].name", "is not an interface name"),
+    ([netif_option(name="eth0"), netif_option(name="eth 1")], "netif[1].name", "is not an interface name"),
+    ([netif_option(name="eth0", bridge="x" * 16)], "netif[0].bridge", "is not an interface name"),
+    ([netif_option(name="eth0", mac="02:00:5e:10:00")], "netif[0].mac", "is not a MAC address"),
+    ([netif_option(name="eth0", mac="01:00:5e:10:00:01")], "netif[0].mac", "multicast"),
+    ([netif_option(name="eth0"), netif_option(name="eth1", host_mac="ff:ff:ff:ff:ff:ff")], "netif[1].host_mac", "multicast"),
+    ([netif_option(name="eth0", host_ifname="venet101")], "netif[0].host_ifname", "kept for routed interfaces"),
+    ([netif_option(name="eth0", host_ifname="veth/0")], "netif[0].host_ifname", "is not an interface name"),
+    ([netif_option(name="eth0", mtu=50)], "netif[0].mtu", "is not an MTU"),
+    ([netif_option(name="eth0", ip_address=["198.51.100.20/24", "224.0.0.1"])], "netif[0].ip_address[1]", "multicast"),
+    ([netif_option(name="eth0", ip_address=["198.51.100.20/24", "198.51.100.20"])], "netif[0].ip_address", "listed twice"),
+    ([netif_option(name="eth0", gateway=["198.51.100.1"])], "netif[0].gateway", "not on this interface's networks"),
+    ([netif_option(name="eth0", ip_address=["198.51.100.20/24"], gateway=["203.0.113.1"])], "netif[0].gateway", "not on this"),
+    ([netif_option(name="eth0", ip_address=["198.51.100.20/24"], gateway=["198.51.100.1", "198.51.100.2"])],
+     "netif[0].gateway", "two IPv4 gateways"),
+    ([netif_option(name="eth0", ip_address=["198.51.100.20/24"], gateway=["gw.example.com"])], "netif[0].gateway",
+     "is not an IP address"),
+])
+def test_bad_netif(netif, param, message):
+    err = refused(param, netif=netif)
+    assert message in str(err)
+    assert err.details["hint"]
