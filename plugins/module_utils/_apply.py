@@ -49,10 +49,12 @@ class Apply:
     def op_create(self):
         ctx, host = self.ctx, self.ctx.host
 
-        def populate(directory):
+        def unpack(directory):
             host.run(templates.unpack_argv(setpriv=host.bin("setpriv"), tar=host.bin("tar"),
                                            cache=self.plan.template, dest=directory,
                                            decompressor=templates.decompressor_for(self.plan.template, host.which)))
+
+        def finish(directory):
             idshift.shift_tree(directory, IdMap(), self._idmap())  # templates are packed for uid 0
             self._write_conf()  # before the rename: a config without its private area is re-created
 
@@ -60,11 +62,13 @@ class Apply:
             self.undo.append(lambda: _unlink(ctx.conf_path))
             self.undo.append(lambda: _unlink(ctx.console_log))
         try:
-            ctx.layout.create(populate)
+            ctx.layout.create(self.plan.template, unpack, finish)
         except BaseException:
             ctx.layout.clean_leftovers()
             raise
         self.undo.append(ctx.layout.destroy)
+        if hasattr(ctx.layout, "apply_diskspace"):  # layouts with a first-level quota of their own
+            ctx.layout.apply_diskspace(ConfFile.parse(self.plan.conf_after).items())
 
     def op_destroy(self):
         ctx = self.ctx

@@ -61,6 +61,17 @@ def detect_from_mountinfo(text: str, *, read=None) -> Layout:
     return Layout("hybrid" if v2 else "legacy", tuple(v1 + v2))
 
 
+def _write(path: str, value: str) -> None:
+    with open(path, "w", encoding="ascii") as fh:
+        fh.write(value)
+
+
+def _frozen(path: str, version: int) -> bool:
+    if version == 1:
+        return _read(os.path.join(path, "freezer.state")).strip() == "FROZEN"
+    return "frozen 1" in _read(os.path.join(path, "cgroup.events")).split("\n")
+
+
 def _read(path: str) -> str:
     try:
         with open(path, encoding="ascii") as fh:
@@ -254,6 +265,40 @@ class Cgroups:
                 except ProcessLookupError:
                     pass
             time.sleep(0.02)
+
+    def freezer_path(self, ctid: str):
+        """(path, version) of the cgroup that freezes the whole container: the v1 freezer
+        hierarchy when there is one, else the v2 cgroup (cgroup.freeze is core on v2)."""
+        for h in self.layout.hierarchies:
+            if h.version == 1 and "freezer" in h.controllers:
+                return os.path.join(h.path, self.parent, ctid), 1
+        for h in self.layout.hierarchies:
+            if h.version == 2:
+                return os.path.join(h.path, self.parent, ctid), 2
+        raise VzUnsupported("freezing a container", "neither a v1 freezer hierarchy nor cgroup v2",
+                            hint="mount cgroup2, or the v1 freezer controller (CONFIG_CGROUP_FREEZER)")
+
+    def freeze(self, ctid: str, *, timeout: float = 30.0) -> None:
+        """Stop every process of the container where it is; returns once all are frozen."""
+        path, version = self.freezer_path(ctid)
+        if version == 1:
+            _write(os.path.join(path, "freezer.state"), "FROZEN")
+        else:
+            _write(os.path.join(path, "cgroup.freeze"), "1")
+        deadline = time.monotonic() + timeout
+        while not _frozen(path, version):
+            if time.monotonic() > deadline:
+                self.thaw(ctid)
+                raise VzStateError("container %s did not freeze within %ds" % (ctid, timeout),
+                                   hint="a process may be stuck in the kernel (D state); try again")
+            time.sleep(0.01)
+
+    def thaw(self, ctid: str) -> None:
+        path, version = self.freezer_path(ctid)
+        if version == 1:
+            _write(os.path.join(path, "freezer.state"), "THAWED")
+        else:
+            _write(os.path.join(path, "cgroup.freeze"), "0")
 
     def remove(self, ctid: str) -> None:
         for path in self.paths(ctid):

@@ -70,9 +70,14 @@ class Context:
 
         layout_name = (conf.get("VE_LAYOUT") if conf is not None else None) or spec.layout or g.get("VE_LAYOUT")
         private, root = pick("VE_PRIVATE"), pick("VE_ROOT")
+        own_dataset = conf.get("VE_ZFS_DATASET") if conf is not None else None
+        if own_dataset and spec.zfs_dataset and spec.zfs_dataset != own_dataset:
+            raise VzConfigError("container %s lives under dataset %s, not %s" % (ctid, own_dataset, spec.zfs_dataset),
+                                param="zfs_dataset", hint="a container's dataset cannot move; leave zfs_dataset out")
         ctx = cls(host, ctid, g, conf_path, private, root, os.path.join(g.get("VZ_RUN_DIR"), ctid),
                   os.path.join(g.get("VZ_LOG_DIR"), "%s.console.log" % ctid),
-                  get_layout(layout_name, host, private=private, root=root, ctid=ctid))
+                  get_layout(layout_name, host, private=private, root=root, ctid=ctid,
+                             zfs_dataset=own_dataset or spec.zfs_dataset or g.get("VE_ZFS_DATASET")))
         return ctx, conf
 
     def net_env(self):
@@ -153,6 +158,8 @@ def desired_conf(spec, ctx: Context, conf) -> ConfFile:
         new.set("VE_ROOT", ctx.root)
         new.set("VE_PRIVATE", ctx.private)
         new.set("VE_LAYOUT", ctx.layout.name)
+        if ctx.layout.name == "zfs":
+            new.set("VE_ZFS_DATASET", ctx.layout.parent)
         ostemplate = spec.ostemplate or ctx.globals.get("DEF_OSTEMPLATE")
         if ostemplate:
             new.set("OSTEMPLATE", ostemplate)
@@ -182,7 +189,7 @@ def desired_conf(spec, ctx: Context, conf) -> ConfFile:
         _set_or_unset(new, "IP_ADDRESS", " ".join(spec.ip_address))
     if spec.netif is not None:
         current = netconf.parse_netif(new.get("NETIF"))
-        full = netconf.complete_netifs(spec.netif, current, ctid=ctx.ctid, machine_id=_machine_id())
+        full = netconf.complete_netifs(spec.netif, current, ctid=ctx.ctid, machine_id=machine_id())
         _set_or_unset(new, "NETIF", netconf.render_netif(full))
     for key, value in spec.limits.items():
         new.set(key, value)
@@ -201,7 +208,7 @@ def _set_or_unset(conf, key: str, value: str) -> None:
         conf.unset(key)
 
 
-def _machine_id() -> str:
+def machine_id() -> str:
     """The host's machine id, which seeds interface MACs (stable per host, different across hosts)."""
     for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
         try:
@@ -221,6 +228,8 @@ def plan(spec, ctx: Context, obs: Observed) -> Plan:
                                % (ctx.private, spec.ctid, ctx.conf_path), param="ctid",
                                hint="vzkit never leaves one so; it is not ours to remove: inspect it and remove it by hand")
         if obs.conf is not None or obs.leftovers or obs.stale or obs.mounted:
+            if hasattr(ctx.layout, "check_destroy"):  # refused before the container is even stopped
+                ctx.layout.check_destroy()
             if obs.running:
                 p.add("running", True, False, "stop container %s" % spec.ctid, "stop")
             p.add("container", obs.state, "absent",
@@ -386,7 +395,8 @@ def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
         "ostemplate": items.get("OSTEMPLATE"),
         "config": items,
         "console_log": ctx.console_log,
-        "unenforced": limits.unenforced(items),
+        "unenforced": [k for k in limits.unenforced(items)  # a zfs container's DISKSPACE is its refquota
+                       if not (k == "DISKSPACE" and "diskspace" in ctx.layout.capabilities["quota"])],
         "usage": ctx.cgroups().usage(ctx.ctid) if state == "running" and obs.running else None,
     }
 
@@ -457,6 +467,20 @@ def _diff(ctx, obs, container, p) -> list:
 
 __all__ = ["Context", "Observed", "Change", "Plan", "observe", "plan", "Apply", "ensure", "describe",
            "VzError"]
+
+
+def run_locked(spec, ctx: Context) -> Plan:
+    """Plan and carry out spec for a container whose lock the caller already holds (vz_snapshot)."""
+    obs = observe(ctx)
+    p = plan(spec, ctx, obs)
+    for w in p.warnings:
+        ctx.host.warn(w)
+    if p:
+        Apply(spec, ctx, obs, p).run()
+    return p
+
+
+__all__ += ["run_locked", "machine_id", "read_conf"]
 
 
 def info(vz_conf: str, host, ctids=None) -> list:

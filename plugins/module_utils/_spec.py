@@ -20,6 +20,7 @@ from ._limits import validate_cpumask
 from ._errors import VzConfigError
 from ._layouts import LAYOUTS
 from ._templates import validate_name as validate_template_name
+from ._zfs import validate_dataset
 
 STATES = ("present", "mounted", "started", "stopped", "restarted", "absent")
 CTID_RE = re.compile(r"(?!\.)[A-Za-z0-9_.-]{1,64}")
@@ -37,7 +38,7 @@ OPTION_KEYS = {"HOSTNAME": "hostname", "NAMESERVER": "nameserver", "SEARCHDOMAIN
                "VE_ROOT": "vz.conf VE_ROOT", "VE_PRIVATE": "vz.conf VE_PRIVATE",
                "ORIGIN_SAMPLE": "config_sample", "CAPABILITY": "capability", "DEVICES": "devices",
                "FEATURES": "features", "LOCAL_UID": "unprivileged", "LOCAL_GID": "unprivileged",
-               "IP_ADDRESS": "ip_address", "NETIF": "netif"}
+               "IP_ADDRESS": "ip_address", "NETIF": "netif", "VE_ZFS_DATASET": "zfs_dataset"}
 
 
 def _is_ip(text: str) -> bool:
@@ -121,6 +122,7 @@ class ContainerSpec:
     setmode: str = "fail"
     ip_address: tuple | None = None  # canonical address texts (IP_ADDRESS)
     netif: tuple | None = None       # _netconf.Netif entries as asked (MACs and host names may be None)
+    zfs_dataset: str | None = None   # parent dataset of the zfs layout (VE_ZFS_DATASET)
 
     @classmethod
     def from_params(cls, p: dict) -> "ContainerSpec":
@@ -178,11 +180,14 @@ class ContainerSpec:
         netif = p.get("netif")
         if netif is not None:
             netif = tuple(netconf.netif_from_dict(d, param="netif[%d]" % i) for i, d in enumerate(netif))
+        zfs_dataset = p.get("zfs_dataset")
+        if zfs_dataset is not None:
+            zfs_dataset = validate_dataset(zfs_dataset, param="zfs_dataset")
         setmode = p.get("setmode") or "fail"
         if setmode not in SETMODES:
             raise VzConfigError("%r is not a setmode" % setmode, param="setmode", hint="use fail, restart or ignore")
         return cls(ctid=ctid, state=state, ostemplate=ostemplate, layout=layout, limits=limit_values, setmode=setmode,
-                   ip_address=ip_address, netif=netif,
+                   ip_address=ip_address, netif=netif, zfs_dataset=zfs_dataset,
                    config_sample=p.get("config_sample"), hostname=hostname,
                    nameserver=tuple(str(n) for n in nameserver) if nameserver is not None else None,
                    searchdomain=tuple(str(d) for d in searchdomain) if searchdomain is not None else None,

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Layouts: where a container's files live. Private to vzkit.vz; may change in any release.
 
-A layout implements ``exists``, ``create(populate)``, ``is_mounted``, ``mount``, ``umount``,
+A layout implements ``exists``, ``create(template, unpack, finish)``, ``is_mounted``, ``mount``, ``umount``,
 ``destroy`` and ``capabilities`` for a container's private area (``VE_PRIVATE``) and root area
 (``VE_ROOT``). It knows nothing of cgroups or networking.
 """
@@ -12,16 +12,19 @@ from __future__ import annotations
 
 from .._errors import VzConfigError
 from ._simfs import SimfsLayout
+from ._zfs import ZfsLayout
 
-LAYOUTS = {"simfs": SimfsLayout}
+LAYOUTS = {"simfs": SimfsLayout, "zfs": ZfsLayout}
 
 
-def get_layout(name: str, host, *, private: str, root: str, ctid: str):
+def get_layout(name: str, host, *, private: str, root: str, ctid: str, zfs_dataset=None):
     try:
         cls = LAYOUTS[name]
     except KeyError:
         raise VzConfigError("unknown layout %r" % name, param="layout",
                             hint="use one of: %s" % ", ".join(sorted(LAYOUTS)))
+    if cls is ZfsLayout:
+        return cls(host, private=private, root=root, ctid=ctid, zfs_dataset=zfs_dataset)
     return cls(host, private=private, root=root, ctid=ctid)
 
 

@@ -49,15 +49,17 @@ class SimfsLayout:
         return bool(mounts.mounts_at(mountinfo, self.root))
 
     # ---- changes -----------------------------------------------------------------------
-    def create(self, populate) -> None:
-        """Make the private area: populate a fresh partial directory, then rename it into place."""
+    def create(self, template: str, unpack, finish) -> None:
+        """Make the private area: unpack the template into a fresh partial directory, finish it
+        (ids, config), then rename it into place."""
         if os.path.lexists(self.private):
             raise VzStateError("private area %s already exists" % self.private,
                                hint="remove it, or choose another ctid or VE_PRIVATE")
         self.clean_leftovers()
         os.makedirs(os.path.dirname(self.partial), mode=0o755, exist_ok=True)
         os.mkdir(self.partial, 0o755)
-        populate(self.partial)
+        unpack(self.partial)
+        finish(self.partial)
         os.rename(self.partial, self.private)
 
     def mount(self) -> None:

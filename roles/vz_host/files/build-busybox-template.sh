@@ -10,6 +10,7 @@ busybox=${BUSYBOX:-/bin/busybox}
 
 tree=$(mktemp -d "${TMPDIR:-/tmp}/vzkit-busybox.XXXXXX")
 trap 'rm -rf "$tree"' EXIT
+chmod 755 "$tree"  # the container's / (mktemp makes it 0700, which locks out every user but root)
 cd "$tree"
 mkdir -p bin sbin usr/bin usr/sbin etc/init.d proc sys dev run tmp root var/log var/run home
 chmod 1777 tmp
