@@ -389,7 +389,8 @@ def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
         "hostname": items.get("HOSTNAME"),
         "ip_address": (items.get("IP_ADDRESS") or "").split(),
         "netif": [_netif_dict(n) for n in _netifs_or_none(items)],
-        "layout": items.get("VE_LAYOUT", ctx.layout.name) if conf is not None else ctx.layout.name,
+        # An absent container has no layout (a later run could create it with another one).
+        "layout": items.get("VE_LAYOUT", ctx.layout.name) if conf is not None and state != "absent" else None,
         "private": ctx.private,
         "root": ctx.root,
         "ostemplate": items.get("OSTEMPLATE"),

@@ -35,6 +35,9 @@ INODES_ON_ZFS = "ZFS allocates inodes as it needs them, so there is no inode lim
 def parse_diskspace(text, *, param: str = "diskspace"):
     """OpenVZ DISKSPACE -> (barrier, limit) in bytes (None: unlimited); bare numbers are 1K blocks."""
     barrier, limit = units.parse_pair(str(text), unit=units.UNIT_KBYTES, param=param)
+    if limit == 0:
+        raise VzConfigError("a limit of 0 would allow no data at all", param=param,
+                            hint="give a size, or unlimited to remove the quota")
     if barrier is not None and limit is not None and barrier > limit:
         raise VzConfigError("barrier %s is above limit %s" % (barrier, limit), param=param,
                             hint="give BARRIER:LIMIT with the barrier at or below the limit")
@@ -98,6 +101,8 @@ def read_ids(private: str, relpath: str) -> dict:
     text = mounts.read_in_root(private, relpath) or ""
     out = {}
     for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue  # a comment, as glibc reads these files
         fields = line.split(":")
         if len(fields) >= 3 and fields[2].isdigit():
             out.setdefault(fields[0], int(fields[2]))

@@ -59,7 +59,9 @@ class SnapshotSpec:
             if not target:
                 raise VzConfigError("state cloned needs the new container's id", param="target_ctid",
                                     hint="set target_ctid")
-            target = validate_ctid(target)
+            target = validate_ctid(target, param="target_ctid")
+        else:
+            target = None  # used only by cloned
         hostname = p.get("target_hostname")
         if hostname is not None and not HOSTNAME_RE.fullmatch(hostname):
             raise VzConfigError("%r is not a host name" % hostname, param="target_hostname",

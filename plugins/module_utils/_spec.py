@@ -81,10 +81,10 @@ def _limit_values(p: dict) -> dict:
     return out
 
 
-def validate_ctid(ctid) -> str:
+def validate_ctid(ctid, *, param: str = "ctid") -> str:
     text = str(ctid) if ctid is not None else ""
     if not CTID_RE.fullmatch(text) or text in (".", ".."):
-        raise VzConfigError("%r is not a container id" % text, param="ctid",
+        raise VzConfigError("%r is not a container id" % text, param=param,
                             hint="use digits (101) or a name of letters, digits, '-', '_' and '.', "
                                  "not starting with '.', at most 64 characters")
     return text

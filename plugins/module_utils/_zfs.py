@@ -27,7 +27,7 @@ NO_DATASET = ("dataset does not exist", "could not find any snapshots", "no such
 def validate_dataset(name, *, param: str) -> str:
     text = str(name or "").strip().strip("/")
     parts = text.split("/")
-    if not text or not all(COMPONENT_RE.fullmatch(p) for p in parts) or len(text) > 200:
+    if not text[:1].isalpha() or not all(COMPONENT_RE.fullmatch(p) for p in parts) or len(text) > 200:  # pool: a letter first
         raise VzConfigError("%r is not a ZFS dataset name" % name, param=param,
                             hint="give POOL/PATH, e.g. vz/private (letters, digits, '-', '_', '.', ':')")
     return text

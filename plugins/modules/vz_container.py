@@ -473,7 +473,7 @@ container:
                 "host_mac": "06:9b:22:40:ae:10", "mtu": 1500, "ip_address": ["198.51.100.20/24"],
                 "gateway": ["198.51.100.1"], "create_bridge": false}]
     layout:
-      description: The container's layout.
+      description: The container's layout; null when it is absent.
       type: str
       sample: simfs
     private:

@@ -86,7 +86,7 @@ containers:
       sample: [{"name": "eth0", "bridge": "vzbr0", "mac": "02:5c:1e:8a:31:07", "host_ifname": "veth102.0",
                 "host_mac": "06:9b:22:40:ae:10", "mtu": null, "ip_address": [], "gateway": [], "create_bridge": false}]
     layout:
-      description: The container's layout.
+      description: The container's layout; null when it is absent.
       type: str
       sample: simfs
     private:

@@ -366,4 +366,4 @@ def test_resource_options_are_canonical():
 
 def test_describe_absent(ctx):
     out = container.describe(ctx, observed(ctx, "absent"), state="absent", conf=None)
-    assert (out["state"], out["config"], out["hostname"], out["layout"]) == ("absent", {}, None, "simfs")
+    assert (out["state"], out["config"], out["hostname"], out["layout"]) == ("absent", {}, None, None)

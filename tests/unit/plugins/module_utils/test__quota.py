@@ -1,0 +1,256 @@
+# -*- coding: utf-8 -*-
+# Copyright: vzkit.vz contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.vzkit.vz.plugins.module_utils import _quota as quota
+from ansible_collections.vzkit.vz.plugins.module_utils._confine import IdMap
+from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzConfigError
+from ansible_collections.vzkit.vz.plugins.module_utils._quota import Entry, QuotaSpec
+
+K, M, G, T = 1024, 1024 ** 2, 1024 ** 3, 1024 ** 4
+
+PASSWD = """\
+root:x:0:0:root:/root:/bin/sh
+daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin
++::::::
+broken line
+bob:x:1000:1000:Bob,,,:/home/bob:/bin/bash
+root:x:4242:4242:a later duplicate:/:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+"""
+GROUP = """\
+root:x:0:
+adm:x:4:syslog,bob
+www-data:x:33:
+users:x:100:
+bob:x:1000:
+"""
+
+
+def spec(**params):
+    params.setdefault("ctid", "101")
+    return QuotaSpec.from_params(params)
+
+
+def refused(expected_param: str, fn, *args, **kwargs) -> VzConfigError:
+    with pytest.raises(VzConfigError) as exc:
+        fn(*args, **kwargs)
+    assert exc.value.details["param"] == expected_param
+    assert str(exc.value).startswith("`%s`: " % expected_param)
+    assert exc.value.details["hint"]
+    return exc.value
+
+
+# ---- DISKSPACE ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("1048576", (G, G)),           # bare numbers are 1K blocks, as in OpenVZ
+    (1048576, (G, G)),
+    ("1024:2048", (M, 2 * M)),
+    ("10G:11G", (10 * G, 11 * G)),
+    ("512M", (512 * M, 512 * M)),
+    ("100K:200K", (100 * K, 200 * K)),
+    ("2T", (2 * T, 2 * T)),
+    (" 5g ", (5 * G, 5 * G)),
+    ("1G:1G", (G, G)),
+    ("1048576:2G", (G, 2 * G)),
+    ("unlimited", (None, None)),
+    ("unlimited:unlimited", (None, None)),
+    ("1G:unlimited", (G, None)),
+    ("9223372036854775807", (None, None)),
+])
+def test_parse_diskspace(text, expected):
+    assert quota.parse_diskspace(text) == expected
+
+
+@pytest.mark.parametrize("text", ["5X", "2G:1G", "1048577:1048576", "unlimited:1G", "", "1G:", ":1G", "1:2:3", "-1", "1.5G", "ten",
+                                  "0", "0:0"])
+def test_bad_diskspace(text):
+    refused("diskspace", quota.parse_diskspace, text)
+
+
+def test_bad_diskspace_names_the_given_param():
+    refused("DISKSPACE", quota.parse_diskspace, "5X", param="DISKSPACE")
+
+
+# ---- QuotaSpec ---------------------------------------------------------------------------------
+
+def test_defaults():
+    assert spec() == QuotaSpec(ctid="101", diskspace=None, diskspace_text=None, diskinodes=None, refreservation=None,
+                               users=(), groups=(), vz_conf="/etc/vz/vz.conf")
+
+
+def test_module_params_with_nulls_give_defaults():
+    params = {"ctid": "101", "diskspace": None, "diskinodes": None, "refreservation": None, "users": None,
+              "groups": None, "vz_conf": None}
+    assert QuotaSpec.from_params(params) == spec()
+
+
+def test_spec_is_frozen():
+    with pytest.raises(AttributeError):
+        spec().ctid = "102"
+
+
+@pytest.mark.parametrize("diskspace, parsed, text", [
+    ("10G:11G", (10 * G, 11 * G), "10G:11G"),
+    ("1048576", (G, G), "1G:1G"),
+    ("1024:1536", (M, 1536 * K), "1M:1536K"),
+    ("unlimited", (None, None), "unlimited:unlimited"),
+    ("1G:unlimited", (G, None), "1G:unlimited"),
+])
+def test_diskspace(diskspace, parsed, text):
+    s = spec(diskspace=diskspace)
+    assert (s.diskspace, s.diskspace_text) == (parsed, text)
+    assert quota.parse_diskspace(text) == parsed  # the text written to the config reads back the same
+
+
+@pytest.mark.parametrize("diskinodes, expected", [("200000:220000", "200000:220000"), (200000, "200000"), ("unlimited", "unlimited")])
+def test_diskinodes_are_kept_as_given(diskinodes, expected):
+    assert spec(diskinodes=diskinodes).diskinodes == expected
+
+
+@pytest.mark.parametrize("diskinodes", ["5K", "x", "2:1", "1:2:3"])
+def test_bad_diskinodes(diskinodes):
+    refused("diskinodes", spec, diskinodes=diskinodes)
+
+
+def test_bad_diskspace_in_spec():
+    refused("diskspace", spec, diskspace="5X")
+
+
+@pytest.mark.parametrize("value", [True, False, None])
+def test_refreservation(value):
+    assert spec(refreservation=value).refreservation is value
+
+
+def test_users_and_groups():
+    s = spec(users=[{"name": "root", "quota": "1G"}, {"name": "1000", "quota": None}, {"name": " www-data ", "quota": "none"}],
+             groups=[{"name": "users", "quota": "512M"}, {"name": "root", "quota": 2 * G}])
+    assert s.users == (Entry("root", G), Entry("1000", None), Entry("www-data", None))
+    assert s.groups == (Entry("users", 512 * M), Entry("root", 2 * G))
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("1G", G), ("512M", 512 * M), ("10K", 10 * K), ("1T", T),
+    ("1000", 1000), (1048576, M),      # bare numbers are bytes, as zfs takes them
+    ("none", None), ("unlimited", None), (None, None), (0, None), ("0", None), ("0K", None),
+])
+def test_entry_quota(value, expected):
+    assert spec(users=[{"name": "bob", "quota": value}]).users == (Entry("bob", expected),)
+    assert spec(groups=[{"name": "bob", "quota": value}]).groups == (Entry("bob", expected),)
+
+
+@pytest.mark.parametrize("kind, entries, param", [
+    ("users", [{"name": "root", "quota": "5X"}], "users[0].quota"),
+    ("groups", [{"name": "root"}, {"name": "adm", "quota": "1.5G"}], "groups[1].quota"),
+    ("users", [{"name": ""}], "users[0].name"),
+    ("users", [{"name": None}], "users[0].name"),
+    ("users", [{"name": "   "}], "users[0].name"),
+    ("users", [{}], "users[0].name"),
+    ("users", [{"name": "root"}, {"name": "a:b"}], "users[1].name"),
+    ("groups", [{"name": "adm\nroot"}], "groups[0].name"),
+    ("users", [{"name": "root"}, {"name": "bob"}, {"name": "root"}], "users[2].name"),
+    ("groups", [{"name": "adm"}, {"name": " adm "}], "groups[1].name"),
+])
+def test_bad_entries(kind, entries, param):
+    refused(param, spec, **{kind: entries})
+
+
+def test_duplicate_message_and_hints():
+    err = refused("users[1].name", spec, users=[{"name": "bob"}, {"name": "bob"}])
+    assert "bob is listed twice" in str(err)
+    err = refused("users[0].name", spec, users=[{"name": "a:b"}])
+    assert "/etc/passwd" in err.details["hint"]
+    err = refused("groups[0].name", spec, groups=[{"name": "a:b"}])
+    assert "/etc/group" in err.details["hint"]
+
+
+def test_same_name_as_user_and_group():
+    s = spec(users=[{"name": "bob", "quota": "1G"}], groups=[{"name": "bob", "quota": "2G"}])
+    assert (s.users, s.groups) == ((Entry("bob", G),), (Entry("bob", 2 * G),))
+
+
+@pytest.mark.parametrize("ctid", [None, "", "../x", "a b"])
+def test_bad_ctid(ctid):
+    refused("ctid", spec, ctid=ctid)
+
+
+# ---- ids from the container's own files ---------------------------------------------------------
+
+@pytest.fixture(name="private")
+def fixture_private(tmp_path):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "passwd").write_text(PASSWD)
+    (tmp_path / "etc" / "group").write_text(GROUP)
+    return str(tmp_path)
+
+
+def test_read_ids(private):
+    assert quota.read_ids(private, "etc/passwd") == {"root": 0, "daemon": 1, "www-data": 33, "bob": 1000, "nobody": 65534}
+    assert quota.read_ids(private, "etc/group") == {"root": 0, "adm": 4, "www-data": 33, "users": 100, "bob": 1000}
+    assert quota.read_ids(private, "/etc/group") == quota.read_ids(private, "etc/group")
+
+
+def test_read_ids_missing(tmp_path):
+    assert quota.read_ids(str(tmp_path), "etc/passwd") == {}
+    (tmp_path / "etc").mkdir()
+    assert quota.read_ids(str(tmp_path), "etc/passwd") == {}
+    (tmp_path / "etc" / "passwd").mkdir()  # not a file
+    assert quota.read_ids(str(tmp_path), "etc/passwd") == {}
+    (tmp_path / "etc" / "group").write_text("")
+    assert quota.read_ids(str(tmp_path), "etc/group") == {}
+
+
+def test_read_ids_resolves_links_inside_the_tree(tmp_path):
+    # /etc of the container is an absolute link: it means the container's /real-etc, not the host's
+    (tmp_path / "real-etc").mkdir()
+    (tmp_path / "real-etc" / "passwd").write_text("inside:x:7:7::/:/bin/sh\n")
+    os.symlink("/real-etc", str(tmp_path / "etc"))
+    assert quota.read_ids(str(tmp_path), "etc/passwd") == {"inside": 7}
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "../../../../../../../../etc/passwd"])
+def test_read_ids_never_reads_the_hosts_file(tmp_path, target):
+    (tmp_path / "etc").mkdir()
+    os.symlink(target, str(tmp_path / "etc" / "passwd"))
+    assert "root" not in quota.read_ids(str(tmp_path), "etc/passwd")
+    os.symlink("../../../../../../../../etc", str(tmp_path / "up"))
+    assert quota.read_ids(str(tmp_path), "up/passwd") == {}  # resolved inside: the tree has no etc/passwd file
+
+
+# ---- resolve -----------------------------------------------------------------------------------
+
+SHIFTED = IdMap(first_uid=100000, first_gid=200000, count=65536)
+
+
+@pytest.mark.parametrize("entry, ids, host_id, expected", [
+    (Entry("root", G), {"root": 0, "bob": 1000}, IdMap().host_uid, (0, 0)),
+    (Entry("bob", None), {"root": 0, "bob": 1000}, IdMap().host_uid, (1000, 1000)),
+    (Entry("bob", None), {"root": 0, "bob": 1000}, SHIFTED.host_uid, (1000, 101000)),
+    (Entry("bob", None), {"bob": 1000}, SHIFTED.host_gid, (1000, 201000)),
+    (Entry("1000", None), {}, SHIFTED.host_uid, (1000, 101000)),   # a number needs no entry in the file
+    (Entry("0", None), {"root": 0}, SHIFTED.host_uid, (0, 100000)),
+])
+def test_resolve(entry, ids, host_id, expected):
+    assert quota.resolve(entry, ids, param="users[0].name", host_id=host_id) == expected
+
+
+def test_resolve_from_the_containers_files(private):
+    users = quota.read_ids(private, "etc/passwd")
+    groups = quota.read_ids(private, "etc/group")
+    assert quota.resolve(Entry("www-data", None), users, param="users[0].name", host_id=SHIFTED.host_uid) == (33, 100033)
+    assert quota.resolve(Entry("adm", None), groups, param="groups[0].name", host_id=SHIFTED.host_gid) == (4, 200004)
+
+
+@pytest.mark.parametrize("name, param", [("nosuch", "users[2].name"), ("adm", "users[0].name"), ("Root", "groups[1].name")])
+def test_resolve_missing_name(private, name, param):
+    users = quota.read_ids(private, "etc/passwd")
+    err = refused(param, quota.resolve, Entry(name, None), users, param=param, host_id=IdMap().host_uid)
+    assert "no %s in the container" % name in str(err)
