@@ -17,7 +17,6 @@ Private to vzkit.vz; may change in any release.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from . import _container as container

@@ -134,8 +134,8 @@ def _run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
     if spec.state == "cloned":
         out["target_ctid"] = spec.target_ctid
     if diff:
-        out["diff"] = {"before": {"snapshots": [s.short for s, _ in snaps]},
-                       "after": {"snapshots": [s.short if isinstance(s, Snapshot) else s for s, _ in snaps_after]}}
+        out["diff"] = {"before": {"snapshots": [s.short for s, _current in snaps]},
+                       "after": {"snapshots": [s.short if isinstance(s, Snapshot) else s for s, _current in snaps_after]}}
     return out
 
 

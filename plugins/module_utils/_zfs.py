@@ -245,8 +245,8 @@ def owned_by(props: dict, ctid: str) -> bool:
 def require_owned(zfs: Zfs, name: str, ctid: str) -> None:
     props = zfs.get([name], [OWNER_PROP]).get(name)
     if props is not None and not owned_by(props, ctid):
-        raise VzStateError("dataset %s is not container %s's (its %s is %s)" % (name, ctid, OWNER_PROP,
-                                                                                  props.get(OWNER_PROP) or "not set"),
+        owner = props.get(OWNER_PROP) or "not set"
+        raise VzStateError("dataset %s is not container %s's (its %s is %s)" % (name, ctid, OWNER_PROP, owner),
                            param="ctid", hint="vzkit never touches a dataset it did not make for this container")
 
 

@@ -14,8 +14,8 @@ description:
     container from one, through the C(zfs) command (OpenZFS 2.x, or zfs-fuse).
   - A running container's snapshot is consistent - its cgroup is frozen around C(sync) and C(zfs snapshot),
     so none of its processes writes while it is taken - and the container runs on afterwards.
-  - Rolling back to a snapshot that is not the latest keeps the newer ones (unless O(destroy_newer)):
-    the snapshot is cloned, promoted and put in the container's place, and the former state - with
+  - Rolling back to a snapshot that is not the latest keeps the newer ones unless O(destroy_newer) is set.
+    The snapshot is cloned, promoted and put in the container's place, and the former state - with
     the newer snapshots - is kept in C(PARENT/.CTID.vzkit-branch-N), whose snapshots stay listed by
     M(vzkit.vz.vz_snapshot_info) and can be rolled back to.
   - Runs on one container serialize through its lock with M(vzkit.vz.vz_container).

@@ -75,7 +75,7 @@ class ZfsLayout:
             m = pattern.fullmatch(name.rsplit("/", 1)[-1])
             if m and self._ours(name):
                 found.append((int(m.group(1)), name))
-        return [name for _, name in sorted(found)]
+        return [name for _number, name in sorted(found)]
 
     # ---- changes -----------------------------------------------------------------------
     def create(self, template: str, unpack, finish) -> None:

@@ -129,8 +129,8 @@ def test_write_identity_only_what_is_given(root):
 
 def test_write_identity_replaces_a_link_to_the_host(root, tmp_path):
     host_resolv = tmp_path / "host-resolv.conf"
-    host_resolv.write_text("nameserver 192.0.2.1\n")
+    host_resolv.write_text("nameserver 10.2.0.1\n")
     os.symlink(str(host_resolv), root / "etc" / "resolv.conf")
     assert identity.write_identity(str(root), hostname=None, nameservers=["10.0.0.1"], searchdomains=[]) == ["/etc/resolv.conf"]
-    assert host_resolv.read_text() == "nameserver 192.0.2.1\n"
+    assert host_resolv.read_text() == "nameserver 10.2.0.1\n"
     assert not os.path.islink(root / "etc" / "resolv.conf")

@@ -33,7 +33,7 @@ def refused(expected_param: str, fn, *args, **kwargs) -> VzConfigError:
     (" 198.51.100.10/24 ", "198.51.100.10/24"),
     ("198.51.100.0/24", "198.51.100.0/24"),
     ("10.0.0.5/255.255.255.0", "10.0.0.5/24"),
-    ("203.0.113.7/31", "203.0.113.7/31"),
+    ("10.113.0.7/31", "10.113.0.7/31"),
     ("fd42:7a6b:0::10/128", "fd42:7a6b::10"),
     ("fd42:7a6b::10", "fd42:7a6b::10"),
     ("FD42:7A6B::10/64", "fd42:7a6b::10/64"),
@@ -71,8 +71,8 @@ def test_bad_addresses(text, message):
 
 
 def test_parse_address_list_keeps_order_and_canonicalises():
-    got = netconf.parse_address_list(["fd42:7a6b:0::10/128", "198.51.100.10/24", "203.0.113.5/32"], param="ip_address")
-    assert got == ("fd42:7a6b::10", "198.51.100.10/24", "203.0.113.5")
+    got = netconf.parse_address_list(["fd42:7a6b:0::10/128", "198.51.100.10/24", "10.113.0.5/32"], param="ip_address")
+    assert got == ("fd42:7a6b::10", "198.51.100.10/24", "10.113.0.5")
     assert netconf.parse_address_list([], param="ip_address") == ()
 
 
@@ -192,8 +192,8 @@ FULL = Netif(name="eth0", bridge="vzbr0", mac="02:00:5e:10:00:01", host_ifname="
     ((FULL,), "ifname=eth0,bridge=vzbr0,mac=02:00:5e:10:00:01,host_ifname=veth101.0,host_mac=06:00:5e:10:00:01,mtu=1400,"
               "ip=198.51.100.20/24 fd42:7a6b::20/64,gw=198.51.100.1,gw6=fd42:7a6b::1,create_bridge=yes"),
     ((Netif(name="eth0", bridge="vzbr0", ip_address=("fd42:7a6b::20/64",), gateway=("fd42:7a6b::1",)),
-      Netif(name="eth1", bridge="vzbr1", ip_address=("203.0.113.9",))),
-     "ifname=eth0,bridge=vzbr0,ip=fd42:7a6b::20/64,gw6=fd42:7a6b::1;ifname=eth1,bridge=vzbr1,ip=203.0.113.9"),
+      Netif(name="eth1", bridge="vzbr1", ip_address=("10.113.0.9",))),
+     "ifname=eth0,bridge=vzbr0,ip=fd42:7a6b::20/64,gw6=fd42:7a6b::1;ifname=eth1,bridge=vzbr1,ip=10.113.0.9"),
 ])
 def test_render_and_parse_netif(netifs, text):
     assert netconf.render_netif(netifs) == text
@@ -256,7 +256,7 @@ def test_parse_netif(text, expected):
     ("ifname=eth0,host_ifname=venet101", "NETIF[0].host_ifname"),
     ("ifname=eth0,mtu=9", "NETIF[0].mtu"),
     ("ifname=eth0,ip=198.51.100.20/24 127.0.0.1", "NETIF[0].ip_address[1]"),
-    ("ifname=eth0,ip=198.51.100.20/24,gw=203.0.113.1", "NETIF[0].gateway"),
+    ("ifname=eth0,ip=198.51.100.20/24,gw=10.113.0.1", "NETIF[0].gateway"),
     ("ifname=eth0,ip=198.51.100.20/24,gw6=fd42::1", "NETIF[0].gateway"),
 ])
 def test_bad_netif_values(text, param):
@@ -388,14 +388,14 @@ def test_complete_refuses_duplicates(requested, current, param, message):
 # ---- NetConfig ---------------------------------------------------------------------------------
 
 def test_netconfig_from_conf():
-    nc = NetConfig.from_conf("101", {"IP_ADDRESS": " 198.51.100.10  fd42:7a6b:0::10/128 203.0.113.5/24",
-                                     "NETIF": "ifname=eth0,bridge=vzbr0,ip=192.0.2.20/24,gw=192.0.2.1", "HOSTNAME": "web"})
-    assert nc == NetConfig("101", ("198.51.100.10", "fd42:7a6b::10", "203.0.113.5/24"),
-                           (Netif(name="eth0", bridge="vzbr0", ip_address=("192.0.2.20/24",), gateway=("192.0.2.1",)),))
+    nc = NetConfig.from_conf("101", {"IP_ADDRESS": " 198.51.100.10  fd42:7a6b:0::10/128 10.113.0.5/24",
+                                     "NETIF": "ifname=eth0,bridge=vzbr0,ip=10.2.0.20/24,gw=10.2.0.1", "HOSTNAME": "web"})
+    assert nc == NetConfig("101", ("198.51.100.10", "fd42:7a6b::10", "10.113.0.5/24"),
+                           (Netif(name="eth0", bridge="vzbr0", ip_address=("10.2.0.20/24",), gateway=("10.2.0.1",)),))
     assert nc
     assert nc.routed_host_ifname == "venet101"
-    assert nc.all_addresses() == [ipaddress.ip_interface(a) for a in ("198.51.100.10", "fd42:7a6b::10", "203.0.113.5/24",
-                                                                       "192.0.2.20/24")]
+    expected = ("198.51.100.10", "fd42:7a6b::10", "10.113.0.5/24", "10.2.0.20/24")
+    assert nc.all_addresses() == [ipaddress.ip_interface(a) for a in expected]
 
 
 @pytest.mark.parametrize("items", [{}, {"IP_ADDRESS": ""}, {"IP_ADDRESS": "  ", "NETIF": ""}, {"HOSTNAME": "web"}])
@@ -420,12 +420,12 @@ def test_bad_netconfig(items, param):
     ("198.51.100.10", "", {4}),
     ("fd42::10", "", {6}),
     ("198.51.100.10 fd42::10", "", {4, 6}),
-    ("198.51.100.10 fd42::10", "ifname=eth0,ip=192.0.2.20/24,gw=192.0.2.1", {6}),
+    ("198.51.100.10 fd42::10", "ifname=eth0,ip=10.2.0.20/24,gw=10.2.0.1", {6}),
     ("198.51.100.10 fd42::10", "ifname=eth0,ip=fd43::20/64,gw6=fd43::1", {4}),
-    ("198.51.100.10 fd42::10", "ifname=eth0,ip=192.0.2.20/24 fd43::20/64,gw=192.0.2.1,gw6=fd43::1", set()),
+    ("198.51.100.10 fd42::10", "ifname=eth0,ip=10.2.0.20/24 fd43::20/64,gw=10.2.0.1,gw6=fd43::1", set()),
     ("198.51.100.10", "ifname=eth0,ip=fd43::20/64,gw6=fd43::1", {4}),
-    ("", "ifname=eth0,ip=192.0.2.20/24,gw=192.0.2.1", set()),
-    ("198.51.100.10", "ifname=eth0,ip=192.0.2.20/24", {4}),
+    ("", "ifname=eth0,ip=10.2.0.20/24,gw=10.2.0.1", set()),
+    ("198.51.100.10", "ifname=eth0,ip=10.2.0.20/24", {4}),
 ])
 def test_routed_default_families(ip_address, netif, expected):
     assert NetConfig.from_conf("101", {"IP_ADDRESS": ip_address, "NETIF": netif}).routed_default_families() == expected
@@ -434,7 +434,7 @@ def test_routed_default_families(ip_address, netif, expected):
 # ---- conflicts ---------------------------------------------------------------------------------
 
 MINE = NetConfig.from_conf("101", {"IP_ADDRESS": "198.51.100.10 fd42:7a6b::10",
-                                   "NETIF": "ifname=eth0,bridge=vzbr0,ip=192.0.2.20/24"})
+                                   "NETIF": "ifname=eth0,bridge=vzbr0,ip=10.2.0.20/24"})
 
 
 @pytest.mark.parametrize("others, expected", [
@@ -443,10 +443,10 @@ MINE = NetConfig.from_conf("101", {"IP_ADDRESS": "198.51.100.10 fd42:7a6b::10",
     ([("102", {"IP_ADDRESS": "198.51.100.10/24"})], [("198.51.100.10", "102")]),
     ([("102", {"IP_ADDRESS": "fd42:7a6b:0:0::10/64"})], [("fd42:7a6b::10", "102")]),
     ([("102", {"NETIF": "ifname=eth0,ip=198.51.100.10/24"})], [("198.51.100.10", "102")]),
-    ([("102", {"IP_ADDRESS": "192.0.2.20"})], [("192.0.2.20", "102")]),
-    ([("102", {"IP_ADDRESS": "192.0.2.21"}), ("103", {"IP_ADDRESS": "198.51.100.10 fd42:7a6b::10"}),
-      ("104", {"NETIF": "ifname=eth1,ip=192.0.2.20/25"})],
-     [("198.51.100.10", "103"), ("fd42:7a6b::10", "103"), ("192.0.2.20", "104")]),
+    ([("102", {"IP_ADDRESS": "10.2.0.20"})], [("10.2.0.20", "102")]),
+    ([("102", {"IP_ADDRESS": "10.2.0.21"}), ("103", {"IP_ADDRESS": "198.51.100.10 fd42:7a6b::10"}),
+      ("104", {"NETIF": "ifname=eth1,ip=10.2.0.20/25"})],
+     [("198.51.100.10", "103"), ("fd42:7a6b::10", "103"), ("10.2.0.20", "104")]),
     ([("102", {"IP_ADDRESS": "198.51.100.10 nonsense"}), ("103", {"NETIF": "broken"})], []),
     ([("102", {"IP_ADDRESS": "198.51.100.10 nonsense"}), ("103", {"IP_ADDRESS": "198.51.100.10"})], [("198.51.100.10", "103")]),
 ])

@@ -91,15 +91,15 @@ def test_env_defaults():
 
 HOST = view(link(1, "lo", kind=None), link(2, "eth0", kind=None, mac="52:54:00:12:34:56"), link(3, "vzbr0", kind="bridge"),
             link(7, "venet101", alias="vzkit 101 routed"), link(8, "venet102", alias="vzkit 102 routed"),
-            addrs={1: ["127.0.0.1/8", "::1/128"], 2: ["198.51.100.2/24", "fd42:7a6b::2/64"], 3: ["192.0.2.1/24"],
-                   7: ["198.51.100.10/32"], 8: ["198.51.100.11/32"], 99: ["203.0.113.1/24"]})
+            addrs={1: ["127.0.0.1/8", "::1/128"], 2: ["198.51.100.2/24", "fd42:7a6b::2/64"], 3: ["10.2.0.1/24"],
+                   7: ["198.51.100.10/32"], 8: ["198.51.100.11/32"], 99: ["10.113.0.1/24"]})
 
 
 @pytest.mark.parametrize("after", [
     routed("198.51.100.10"),
-    routed("198.51.100.12", "fd42:7a6b::10", "192.0.2.2/24"),
-    routed("203.0.113.1"),  # on a link netlink no longer lists
-    NetConfig("101", (), (Netif(name="eth0", bridge="vzbr0", ip_address=("192.0.2.2/24",)),)),
+    routed("198.51.100.12", "fd42:7a6b::10", "10.2.0.2/24"),
+    routed("10.113.0.1"),  # on a link netlink no longer lists
+    NetConfig("101", (), (Netif(name="eth0", bridge="vzbr0", ip_address=("10.2.0.2/24",)),)),
     NetConfig("101"),
 ])
 def test_check_host_addresses_allows(after):
@@ -111,8 +111,8 @@ def test_check_host_addresses_allows(after):
     (routed("198.51.100.9", "fd42:7a6b:0:0::2/64"), {"venet101"}, "fd42:7a6b::2 is an address of this host (on eth0)"),
     (routed("198.51.100.10"), set(), "198.51.100.10 is an address of this host (on venet101)"),
     (routed("198.51.100.11"), {"venet101"}, "198.51.100.11 is an address of this host (on venet102)"),
-    (NetConfig("101", (), (Netif(name="eth0", bridge="vzbr0", ip_address=("192.0.2.1/24",)),)), {"venet101"},
-     "192.0.2.1 is an address of this host (on vzbr0)"),
+    (NetConfig("101", (), (Netif(name="eth0", bridge="vzbr0", ip_address=("10.2.0.1/24",)),)), {"venet101"},
+     "10.2.0.1 is an address of this host (on vzbr0)"),
 ])
 def test_check_host_addresses_refuses(after, ours, message):
     with pytest.raises(VzConfigError) as exc:
@@ -126,8 +126,8 @@ def test_check_host_addresses_refuses(after, ours, message):
 NEIGH = view(link(1, "lo", kind=None), link(2, "eth0", kind=None), link(3, "eth1", kind=None, up=False),
              link(4, "vzbr0", kind="bridge"), link(5, "enp1s0", kind=None, master=4),
              link(7, "venet101", alias="vzkit 101 routed"), link(8, "veth102.0", alias="vzkit 102 netif eth0", master=4),
-             addrs={1: ["127.0.0.1/8"], 2: ["198.51.100.2/24", "fd42:7a6b::2/64"], 3: ["203.0.113.2/24"],
-                    4: ["192.0.2.1/24", "198.51.0.1/16"], 5: ["10.1.0.1/16"], 7: ["10.7.0.1/16"], 8: ["10.8.0.1/16"]})
+             addrs={1: ["127.0.0.1/8"], 2: ["198.51.100.2/24", "fd42:7a6b::2/64"], 3: ["10.113.0.2/24"],
+                    4: ["10.2.0.1/24", "198.51.0.1/16"], 5: ["10.1.0.1/16"], 7: ["10.7.0.1/16"], 8: ["10.8.0.1/16"]})
 
 
 @pytest.mark.parametrize("setting, ip, expected", [
@@ -135,8 +135,8 @@ NEIGH = view(link(1, "lo", kind=None), link(2, "eth0", kind=None), link(3, "eth1
     ("detect", "198.51.7.7", ["vzbr0"]),
     ("detect", "fd42:7a6b::10", ["eth0"]),
     ("detect", "fd43::10", []),
-    ("detect", "192.0.2.50", ["vzbr0"]),
-    ("detect", "203.0.113.9", ["eth1"]),
+    ("detect", "10.2.0.50", ["vzbr0"]),
+    ("detect", "10.113.0.9", ["eth1"]),
     ("detect", "127.0.0.5", []),
     ("detect", "10.1.0.9", []),
     ("detect", "10.7.0.9", []),
@@ -177,15 +177,15 @@ ADD_GW6 = "add gateway fe80::1 on venet101"
 @pytest.mark.parametrize("views, before, after, expected", [
     (routed_views(host_link=None, ct_link=None), None, routed("198.51.100.10"),
      [CREATE_PAIR, "add address 198.51.100.10 inside (venet0)", "route 198.51.100.10/32 to venet101"]),
-    (routed_views(host_link=None, ct_link=None), None, routed("198.51.100.10", "fd42:7a6b::10", "203.0.113.5/24"),
+    (routed_views(host_link=None, ct_link=None), None, routed("198.51.100.10", "fd42:7a6b::10", "10.113.0.5/24"),
      [CREATE_PAIR, ADD_GW6,
       "add address 198.51.100.10 inside (venet0)", "route 198.51.100.10/32 to venet101",
       "add address fd42:7a6b::10 inside (venet0)", "route fd42:7a6b::10/128 to venet101",
-      "add address 203.0.113.5/24 inside (venet0)", "route 203.0.113.5/32 to venet101"]),
+      "add address 10.113.0.5/24 inside (venet0)", "route 10.113.0.5/32 to venet101"]),
     # everything in place
-    (routed_views(host_routes=["198.51.100.10/32", "fd42:7a6b::10/128", "203.0.113.5/32", "fe80::/64"],
-                  inside=["198.51.100.10/32", "fd42:7a6b::10/128", "203.0.113.5/24"]),
-     routed("198.51.100.10", "fd42:7a6b::10", "203.0.113.5/24"), routed("198.51.100.10", "fd42:7a6b::10", "203.0.113.5/24"), []),
+    (routed_views(host_routes=["198.51.100.10/32", "fd42:7a6b::10/128", "10.113.0.5/32", "fe80::/64"],
+                  inside=["198.51.100.10/32", "fd42:7a6b::10/128", "10.113.0.5/24"]),
+     routed("198.51.100.10", "fd42:7a6b::10", "10.113.0.5/24"), routed("198.51.100.10", "fd42:7a6b::10", "10.113.0.5/24"), []),
     # drift: a route and an address gone, the IPv6 gateway gone
     (routed_views(host_routes=["198.51.100.10/32"], inside=["fd42:7a6b::10/128"], ll=["fe80::d4a1:1ff:fe2b:3c4d/64"]),
      routed("198.51.100.10", "fd42:7a6b::10"), routed("198.51.100.10", "fd42:7a6b::10"),
@@ -208,8 +208,8 @@ ADD_GW6 = "add gateway fe80::1 on venet101"
     (routed_views(host_routes=["198.51.100.10/32"], inside=["198.51.100.10/32", "198.51.100.99/32", "10.9.0.1/24"]),
      routed("198.51.100.10"), routed("198.51.100.10"), []),
     # a routed address whose prefix changed: the new one is added, the old one removed, the route stays
-    (routed_views(host_routes=["203.0.113.5/32"], inside=["203.0.113.5/24"]), routed("203.0.113.5/24"), routed("203.0.113.5"),
-     ["add address 203.0.113.5 inside (venet0)", "remove address 203.0.113.5/24 inside (venet0)"]),
+    (routed_views(host_routes=["10.113.0.5/32"], inside=["10.113.0.5/24"]), routed("10.113.0.5/24"), routed("10.113.0.5"),
+     ["add address 10.113.0.5 inside (venet0)", "remove address 10.113.0.5/24 inside (venet0)"]),
     # a before address the container no longer holds is not removed twice
     (routed_views(host_routes=["198.51.100.10/32"], inside=["198.51.100.10/32"]), routed("198.51.100.10", "198.51.100.11"),
      routed("198.51.100.10"), []),
@@ -328,19 +328,19 @@ def test_plan_netif_refuses(views, n, error, param, message):
 
 def ct_view(*routes, venet=True, eth0=True) -> View:
     links = [link(1, "lo", kind=None)] + ([link(2, "venet0")] if venet else []) + ([link(3, "eth0")] if eth0 else [])
-    return view(*links, routes=list(routes) + [(2, "192.0.2.0/24", None, 3)])
+    return view(*links, routes=list(routes) + [(2, "10.2.0.0/24", None, 3)])
 
 
 V4_VENET = (2, "0.0.0.0/0", None, 2)
 V6_VENET = (10, "::/0", "fe80::1", 2)
-V4_ETH0 = (2, "0.0.0.0/0", "192.0.2.1", 3)
+V4_ETH0 = (2, "0.0.0.0/0", "10.2.0.1", 3)
 V6_ETH0 = (10, "::/0", "fd43::1", 3)
-BRIDGED4 = "ifname=eth0,bridge=vzbr0,ip=192.0.2.20/24,gw=192.0.2.1"
+BRIDGED4 = "ifname=eth0,bridge=vzbr0,ip=10.2.0.20/24,gw=10.2.0.1"
 BRIDGED6 = "ifname=eth0,bridge=vzbr0,ip=fd43::20/64,gw6=fd43::1"
-BRIDGED46 = "ifname=eth0,bridge=vzbr0,ip=192.0.2.20/24 fd43::20/64,gw=192.0.2.1,gw6=fd43::1"
+BRIDGED46 = "ifname=eth0,bridge=vzbr0,ip=10.2.0.20/24 fd43::20/64,gw=10.2.0.1,gw6=fd43::1"
 SET4_VENET = "set the IPv4 default route inside: dev venet0"
 SET6_VENET = "set the IPv6 default route inside: via fe80::1 dev venet0"
-SET4_ETH0 = "set the IPv4 default route inside: via 192.0.2.1 dev eth0"
+SET4_ETH0 = "set the IPv4 default route inside: via 10.2.0.1 dev eth0"
 SET6_ETH0 = "set the IPv6 default route inside: via fd43::1 dev eth0"
 DEL4 = "remove the IPv4 default route inside"
 DEL6 = "remove the IPv6 default route inside"
@@ -369,11 +369,11 @@ def conf(ip_address="", netif="") -> NetConfig:
     # a family vzkit no longer routes loses its default route
     (ct_view(V4_VENET, V6_VENET), conf("198.51.100.10 fd42::10"), conf(), [DEL4, DEL6]),
     (ct_view(V4_VENET, V6_VENET), conf("198.51.100.10 fd42::10"), conf("198.51.100.10"), [DEL6]),
-    (ct_view(V4_ETH0), conf("", BRIDGED4), conf("", "ifname=eth0,bridge=vzbr0,ip=192.0.2.20/24"), [DEL4]),
+    (ct_view(V4_ETH0), conf("", BRIDGED4), conf("", "ifname=eth0,bridge=vzbr0,ip=10.2.0.20/24"), [DEL4]),
     (ct_view(V4_VENET), conf("198.51.100.10 fd42::10"), conf("198.51.100.10"), []),
     # default routes vzkit never set are the container's own
     (ct_view(V4_ETH0, V6_ETH0), None, conf(), []),
-    (ct_view(V4_ETH0, V6_ETH0), conf("", "ifname=eth0,bridge=vzbr0,ip=192.0.2.20/24"), conf(), []),
+    (ct_view(V4_ETH0, V6_ETH0), conf("", "ifname=eth0,bridge=vzbr0,ip=10.2.0.20/24"), conf(), []),
     (ct_view(V6_ETH0), conf("198.51.100.10"), conf("198.51.100.10"), [SET4_VENET]),
 ])
 def test_plan_default_routes(cv, before, after, expected):

@@ -264,7 +264,7 @@ def test_network_options_default_to_unmanaged():
 
 @pytest.mark.parametrize("value, expected", [
     (["198.51.100.10"], ("198.51.100.10",)),
-    (["198.51.100.10/32", "fd42:7a6b:0::10/128", "203.0.113.5/24"], ("198.51.100.10", "fd42:7a6b::10", "203.0.113.5/24")),
+    (["198.51.100.10/32", "fd42:7a6b:0::10/128", "10.113.0.5/24"], ("198.51.100.10", "fd42:7a6b::10", "10.113.0.5/24")),
     (["FD42:7A6B::10/64", " 198.51.100.10 "], ("fd42:7a6b::10/64", "198.51.100.10")),
 ])
 def test_ip_address_is_canonical(value, expected):
@@ -312,7 +312,7 @@ def test_netif_entries():
     ([netif_option(name="eth0", ip_address=["198.51.100.20/24", "224.0.0.1"])], "netif[0].ip_address[1]", "multicast"),
     ([netif_option(name="eth0", ip_address=["198.51.100.20/24", "198.51.100.20"])], "netif[0].ip_address", "listed twice"),
     ([netif_option(name="eth0", gateway=["198.51.100.1"])], "netif[0].gateway", "not on this interface's networks"),
-    ([netif_option(name="eth0", ip_address=["198.51.100.20/24"], gateway=["203.0.113.1"])], "netif[0].gateway", "not on this"),
+    ([netif_option(name="eth0", ip_address=["198.51.100.20/24"], gateway=["10.113.0.1"])], "netif[0].gateway", "not on this"),
     ([netif_option(name="eth0", ip_address=["198.51.100.20/24"], gateway=["198.51.100.1", "198.51.100.2"])],
      "netif[0].gateway", "two IPv4 gateways"),
     ([netif_option(name="eth0", ip_address=["198.51.100.20/24"], gateway=["gw.example.com"])], "netif[0].gateway",

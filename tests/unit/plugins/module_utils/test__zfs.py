@@ -444,8 +444,8 @@ def test_clones_group_by_snapshot():
             "tpool/ct/101@s1\torigin\t-\t-\n"
             "tpool/ct/102\torigin\t%s@vzkit\t-\n"
             "tpool/ct/103\torigin\ttpool/ct/101@s1\t-\n") % (TEMPLATE, TEMPLATE)
-    assert Zfs(FakeHost((0, text, ""))).clones("tpool/ct") == {TEMPLATE + "@vzkit": ["tpool/ct/101", "tpool/ct/102"],
-                                                              "tpool/ct/101@s1": ["tpool/ct/103"]}
+    expected = {TEMPLATE + "@vzkit": ["tpool/ct/101", "tpool/ct/102"], "tpool/ct/101@s1": ["tpool/ct/103"]}
+    assert Zfs(FakeHost((0, text, ""))).clones("tpool/ct") == expected
 
 
 def test_clones_of_a_missing_dataset():
