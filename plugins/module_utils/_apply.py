@@ -61,14 +61,15 @@ class Apply:
         if self.obs.conf is None:  # the config is this run's own: undo removes it (and a failed start's log)
             self.undo.append(lambda: _unlink(ctx.conf_path))
             self.undo.append(lambda: _unlink(ctx.console_log))
+        # Undo destroys whatever of the container this run made (a layout removes only what is
+        # the container's own), even when the failure comes after the private area is in place.
+        self.undo.append(ctx.layout.destroy)
+        kwargs = {"items": ConfFile.parse(self.plan.conf_after).items()} if ctx.layout.name == "zfs" else {}
         try:
-            ctx.layout.create(self.plan.template, unpack, finish)
+            ctx.layout.create(self.plan.template, unpack, finish, **kwargs)
         except BaseException:
             ctx.layout.clean_leftovers()
             raise
-        self.undo.append(ctx.layout.destroy)
-        if hasattr(ctx.layout, "apply_diskspace"):  # layouts with a first-level quota of their own
-            ctx.layout.apply_diskspace(ConfFile.parse(self.plan.conf_after).items())
 
     def op_destroy(self):
         ctx = self.ctx
@@ -132,6 +133,9 @@ class Apply:
                                  network=(lambda pid: network.converge(ctx.host, pid, None, net, ctx.net_env()))
                                  if net else None)
         process.write_record(ctx.run_dir, rec)
+
+    def op_diskspace(self):
+        self.ctx.layout.apply_diskspace(ConfFile.parse(self.plan.conf_after).items())
 
     def op_network_live(self):
         with network.Session(self.ctx.host, self.obs.record.pid) as session:

@@ -18,6 +18,7 @@ from . import _limits as limits
 from . import _idshift as idshift
 from . import _mounts as mounts
 from . import _netconf as netconf
+from . import _netplan as netplan
 from . import _network as network
 from . import _process as process
 from . import _samples as samples
@@ -77,7 +78,8 @@ class Context:
         ctx = cls(host, ctid, g, conf_path, private, root, os.path.join(g.get("VZ_RUN_DIR"), ctid),
                   os.path.join(g.get("VZ_LOG_DIR"), "%s.console.log" % ctid),
                   get_layout(layout_name, host, private=private, root=root, ctid=ctid,
-                             zfs_dataset=own_dataset or spec.zfs_dataset or g.get("VE_ZFS_DATASET")))
+                             zfs_dataset=own_dataset or spec.zfs_dataset or g.get("VE_ZFS_DATASET"),
+                             lock_dir=g.get("LOCKDIR")))
         return ctx, conf
 
     def net_env(self):
@@ -237,7 +239,7 @@ def plan(spec, ctx: Context, obs: Observed) -> Plan:
         return p
     _plan_existence(spec, ctx, obs, p)
     _plan_run_state(spec, target, obs, p)
-    _plan_network(spec, ctx, obs, p)
+    netplan.plan_network(ctx, obs, p)
     return p
 
 
@@ -251,7 +253,7 @@ def _plan_existence(spec, ctx, obs, p: Plan) -> None:
                            hint="it is not ours to overwrite: move it away, or pick another ctid")
     new = desired_conf(spec, ctx, obs.conf)
     p.conf_after = new.render()
-    _check_network_config(spec, ctx, obs.conf, new)
+    netplan.check_network_config(spec, ctx, obs.conf, new)
     if obs.conf is None or not obs.private_exists:
         name = new.get("OSTEMPLATE")
         if not name:
@@ -278,6 +280,9 @@ def _plan_existence(spec, ctx, obs, p: Plan) -> None:
                                    param="unprivileged", hint="stop it first (state: stopped), then change unprivileged")
             p.add("ids", idshift.idmap_of(before).uid_map().strip(), idshift.idmap_of(after).uid_map().strip(),
                   "shift the ownership of %s to the new id range" % ctx.private, "shift_ids")
+        if "DISKSPACE" in keys and "diskspace" in ctx.layout.capabilities["quota"]:
+            p.add("diskspace", before.get("DISKSPACE"), after.get("DISKSPACE"),
+                  "set the quota of %s to DISKSPACE %s" % (ctx.private, after.get("DISKSPACE") or "unlimited"), "diskspace")
         if stays_running and any(k in limits.ENFORCED for k in keys):
             p.add("limits", None, None, "apply resource limits to the running container", "limits_live")
         if stays_running and any(k in RESTART_KEYS for k in keys):
@@ -320,63 +325,6 @@ def _plan_run_state(spec, target, obs, p: Plan) -> None:
         p.add("mounted", True, False, "unmount root area", "umount")
 
 
-def net_config(ctid: str, conf) -> netconf.NetConfig:
-    return netconf.NetConfig.from_conf(ctid, conf.items() if conf is not None else {})
-
-
-def _check_network_config(spec, ctx, old, new) -> None:
-    """Addresses are the container's own: not twice in its config, not in another container's."""
-    items = new.items()
-    if old is not None and all(old.get(k) == items.get(k) for k in ("IP_ADDRESS", "NETIF")):
-        return
-    after = net_config(ctx.ctid, new)
-    seen = set()
-    for addr in after.all_addresses():
-        if addr.ip in seen:
-            raise VzConfigError("%s is given both as a routed and as an interface address" % addr.ip, param="ip_address",
-                                hint="give each address once, in ip_address or in a netif's ip_address")
-        seen.add(addr.ip)
-    others = []
-    for name in sorted(os.listdir(ctx.globals.conf_dir)) if os.path.isdir(ctx.globals.conf_dir) else ():
-        if name.endswith(".conf") and not name.startswith(".") and name[:-5] != ctx.ctid:
-            conf = read_conf(os.path.join(ctx.globals.conf_dir, name))
-            if conf is not None:
-                others.append((name[:-5], conf.items()))
-    routed = {str(netconf.parse_address(a, param="ip_address").ip) for a in after.ip_address}
-    for ip, other in netconf.conflicts(after, others):
-        raise VzConfigError("%s is already used by container %s" % (ip, other),
-                            param="ip_address" if ip in routed else "netif", hint="give each container its own addresses")
-    if spec.ip_address:
-        network.require("ip_address")
-    if spec.netif:
-        network.require("netif")
-    if after and network.HAS_PYROUTE2:
-        network.check_host(after, ctx.net_env())
-
-
-def _plan_network(spec, ctx, obs, p: Plan) -> None:
-    """A start needs what the network will need; a running container that stays running gets its
-    network changed (or repaired) in place."""
-    if p.conf_after is None:
-        return
-    after = net_config(ctx.ctid, ConfFile.parse(p.conf_after))
-    if any(c.op == "start" for c in p.changes):
-        if after:
-            network.require("ip_address" if after.ip_address else "netif")
-            network.check_host(after, ctx.net_env())
-        return
-    before = net_config(ctx.ctid, obs.conf)
-    if not obs.running or any(c.op == "stop" for c in p.changes) or not (before or after):
-        return
-    with network.Session(ctx.host, obs.record.pid) as session:
-        steps = network.plan_steps(session, before, after, ctx.net_env(), warn=p.warnings.append)
-    if steps:
-        p.network_steps = steps
-        p.add("network", list(before.ip_address) + [n.name for n in before.netifs],
-              list(after.ip_address) + [n.name for n in after.netifs],
-              "network of running container %s: %s" % (ctx.ctid, "; ".join(s.desc for s in steps)), "network_live")
-
-
 # ---- results -------------------------------------------------------------------------------
 
 def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
@@ -388,7 +336,7 @@ def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
         "init_pid": obs.record.pid if obs.running and state == "running" else None,
         "hostname": items.get("HOSTNAME"),
         "ip_address": (items.get("IP_ADDRESS") or "").split(),
-        "netif": [_netif_dict(n) for n in _netifs_or_none(items)],
+        "netif": netplan.netif_dicts(items),
         # An absent container has no layout (a later run could create it with another one).
         "layout": items.get("VE_LAYOUT", ctx.layout.name) if conf is not None and state != "absent" else None,
         "private": ctx.private,
@@ -400,19 +348,6 @@ def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
                        if not (k == "DISKSPACE" and "diskspace" in ctx.layout.capabilities["quota"])],
         "usage": ctx.cgroups().usage(ctx.ctid) if state == "running" and obs.running else None,
     }
-
-
-def _netifs_or_none(items) -> tuple:
-    try:
-        return netconf.parse_netif(items.get("NETIF"))
-    except VzConfigError:
-        return ()  # an unreadable NETIF is reported when the container is managed, not when listed
-
-
-def _netif_dict(n) -> dict:
-    return {"name": n.name, "bridge": n.bridge, "mac": n.mac, "host_ifname": n.host_ifname, "host_mac": n.host_mac,
-            "mtu": n.mtu, "ip_address": list(n.ip_address), "gateway": list(n.gateway),
-            "create_bridge": n.create_bridge}
 
 
 def ensure(spec, host, *, diff: bool = False) -> dict:
@@ -466,10 +401,6 @@ def _diff(ctx, obs, container, p) -> list:
     return out
 
 
-__all__ = ["Context", "Observed", "Change", "Plan", "observe", "plan", "Apply", "ensure", "describe",
-           "VzError"]
-
-
 def run_locked(spec, ctx: Context) -> Plan:
     """Plan and carry out spec for a container whose lock the caller already holds (vz_snapshot)."""
     obs = observe(ctx)
@@ -479,9 +410,6 @@ def run_locked(spec, ctx: Context) -> Plan:
     if p:
         Apply(spec, ctx, obs, p).run()
     return p
-
-
-__all__ += ["run_locked", "machine_id", "read_conf"]
 
 
 def info(vz_conf: str, host, ctids=None) -> list:
@@ -502,9 +430,6 @@ def info(vz_conf: str, host, ctids=None) -> list:
     return out
 
 
-__all__ += ["info"]
-
-
 def exec_command(ctid: str, vz_conf: str, host, argv, *, stdin: bytes = b"", env=None, cwd: str = "/",
                  timeout: float = 0) -> dict:
     """Run argv inside the running container, confined like its init (see ``_exec``)."""
@@ -519,4 +444,5 @@ def exec_command(ctid: str, vz_conf: str, host, argv, *, stdin: bytes = b"", env
             "stderr": res.stderr.decode("utf-8", "replace"), "timed_out": res.timed_out}
 
 
-__all__ += ["exec_command"]
+__all__ = ["Context", "Observed", "Change", "Plan", "observe", "plan", "Apply", "ensure", "describe", "VzError",
+           "run_locked", "machine_id", "read_conf", "info", "exec_command"]

@@ -13,10 +13,8 @@ namespace and whose host side carries the alias ``vzkit CTID ...`` (how we know 
 - routed (venet-style): ``venetCTID`` on the host, ``venet0`` inside. The host routes each address
   (/32, /128) to its side and answers ARP for the container through proxy_arp; inside, the addresses
   carry no prefix route, IPv4 goes out through ``default dev venet0`` and IPv6 through ``fe80::1``,
-  the host side's link-local gateway. A container sends only from its own addresses: one nftables
-  rule (``fib saddr . iif oif missing drop`` on ``venet*``) drops whatever the host would not route
-  back to the same interface, for both families (rp_filter covers only IPv4, and systemd hosts set it
-  to loose). Addresses get proxy ARP/NDP entries on the devices ``NEIGHBOUR_DEVS`` names.
+  the host side's link-local gateway. A container sends only from its own addresses (one nftables
+  rule, see ``_antispoof``). Addresses get proxy ARP/NDP entries on the devices ``NEIGHBOUR_DEVS`` names.
 - bridged: ``vethCTID.N`` joins a host bridge; inside, the interface has its MAC, MTU, addresses and
   gateway from the config.
 
@@ -26,12 +24,13 @@ after (so only addresses vzkit configured are removed, never ones the container 
 from __future__ import annotations
 
 import ipaddress
-import json
 import traceback
 from dataclasses import dataclass, field
 
+from . import _antispoof as antispoof
 from ._errors import VzConfigError, VzStateError, VzUnsupported
-from ._netconf import ROUTED_IFNAME, ROUTED_PREFIX, NetConfig
+from ._netconf import ROUTED_IFNAME, NetConfig
+from ._netview import RT_SCOPE_LINK, View, alias, host_prefix, owner, read_view, with_prefix
 
 try:
     from pyroute2 import IPRoute
@@ -55,18 +54,7 @@ GATEWAY6 = "fe80::1"          # the host side's link-local address: the routed I
 IFA_F_NODAD = 0x02
 IFA_F_NOPREFIXROUTE = 0x200
 NTF_PROXY = 0x08
-IFF_UP = 0x01
-RT_SCOPE_LINK = 253
 RTPROT_STATIC = 4
-NFT_TABLE = ("inet", "vzkit")
-NFT_CHAIN = "antispoof"
-NFT_COMMENT = "vzkit: routed containers send only from their own addresses"
-NFT_SCRIPT = """table inet vzkit {
-  chain antispoof { type filter hook prerouting priority raw; policy accept; }
-}
-flush chain inet vzkit antispoof
-add rule inet vzkit antispoof iifname "%s*" fib saddr . iif oif missing counter drop comment "%s"
-""" % (ROUTED_PREFIX, NFT_COMMENT)
 
 
 def require(param: str) -> None:
@@ -75,74 +63,6 @@ def require(param: str) -> None:
                             hint="install pyroute2 for the Python that runs the module (pip install pyroute2, "
                                  "or the python3-pyroute2 package); containers without networking do not need it",
                             exception=PYROUTE2_IMPORT_ERROR)
-
-
-def alias(ctid: str, *what) -> str:
-    return " ".join(("vzkit", ctid) + what)
-
-
-def owner(link_alias) -> str | None:
-    """The ctid a host link belongs to, from its alias, or None when it is not vzkit's."""
-    words = (link_alias or "").split()
-    return words[1] if len(words) >= 3 and words[0] == "vzkit" else None
-
-
-# ---- observing -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Link:
-    index: int
-    name: str
-    kind: str | None
-    alias: str | None
-    mac: str | None
-    mtu: int
-    master: int
-    up: bool
-
-
-@dataclass
-class View:
-    """What netlink shows of one namespace: links by name, addresses and main-table routes."""
-
-    links: dict = field(default_factory=dict)
-    addrs: dict = field(default_factory=dict)    # link index -> set of "ip/prefix" (global scope)
-    lladdrs: dict = field(default_factory=dict)  # link index -> set of "ip/prefix" (link scope)
-    routes: list = field(default_factory=list)   # (family, dst "ip/len", gateway or None, oif)
-
-    def by_index(self, index):
-        return next((ln for ln in self.links.values() if ln.index == index), None)
-
-    def default_route(self, family: int):
-        return next(((gw, oif) for fam, dst, gw, oif in self.routes if fam == family and dst.endswith("/0")), None)
-
-
-def _links(ipr) -> dict:
-    out = {}
-    for msg in ipr.get_links():
-        info = msg.get_attr("IFLA_LINKINFO")
-        name = msg.get_attr("IFLA_IFNAME")
-        out[name] = Link(msg["index"], name, info.get_attr("IFLA_INFO_KIND") if info else None,
-                         msg.get_attr("IFLA_IFALIAS"), msg.get_attr("IFLA_ADDRESS"), msg.get_attr("IFLA_MTU") or 0,
-                         msg.get_attr("IFLA_MASTER") or 0, bool(msg["flags"] & IFF_UP))
-    return out
-
-
-def read_view(ipr, *, routes: bool = True) -> View:
-    view = View(links=_links(ipr))
-    for msg in ipr.get_addr():
-        text = "%s/%d" % (msg.get_attr("IFA_ADDRESS"), msg["prefixlen"])
-        if msg["scope"] == 0:
-            view.addrs.setdefault(msg["index"], set()).add(text)
-        elif msg["scope"] == RT_SCOPE_LINK:
-            view.lladdrs.setdefault(msg["index"], set()).add(text)
-    if routes:
-        for family in (2, 10):
-            for msg in ipr.get_routes(family=family, table=254):
-                dst = msg.get_attr("RTA_DST") or ("0.0.0.0" if family == 2 else "::")
-                view.routes.append((family, "%s/%d" % (dst, msg["dst_len"]), msg.get_attr("RTA_GATEWAY"),
-                                    msg.get_attr("RTA_OIF")))
-    return view
 
 
 class Session:
@@ -244,20 +164,20 @@ def _plan_routed(hv: View, cv: View, before, after: NetConfig, steps: list) -> N
     if has6 and (link is None or GATEWAY6 + "/64" not in hv.lladdrs.get(link.index, ())):
         steps.append(Step("add gateway %s on %s" % (GATEWAY6, name), _add_addr("host", name, GATEWAY6 + "/64")))
     host_routes = {dst for fam, dst, gw, oif in hv.routes if link is not None and oif == link.index}
-    want = [_host_prefix(a) for a in after.ip_address]
+    want = [host_prefix(a) for a in after.ip_address]
     for text, dst in zip(after.ip_address, want):
-        if _with_prefix(text) not in inside_addrs:
+        if with_prefix(text) not in inside_addrs:
             steps.append(Step("add address %s inside (%s)" % (text, ROUTED_IFNAME),
-                              _add_addr("ct", ROUTED_IFNAME, _with_prefix(text), noprefixroute=True)))
+                              _add_addr("ct", ROUTED_IFNAME, with_prefix(text), noprefixroute=True)))
         if dst not in host_routes:
             steps.append(Step("route %s to %s" % (dst, name), _add_route(name, dst)))
     for dst in sorted(host_routes - set(want)):
         if dst.endswith("/32") or dst.endswith("/128"):
             steps.append(Step("remove route %s from %s" % (dst, name), _del_route(name, dst)))
     for text in (before.ip_address if before else ()):
-        if text not in after.ip_address and _with_prefix(text) in inside_addrs:
+        if text not in after.ip_address and with_prefix(text) in inside_addrs:
             steps.append(Step("remove address %s inside (%s)" % (text, ROUTED_IFNAME),
-                              _del_addr("ct", ROUTED_IFNAME, _with_prefix(text))))
+                              _del_addr("ct", ROUTED_IFNAME, with_prefix(text))))
 
 
 def _plan_netif(hv: View, cv: View, before, after: NetConfig, i: int, n, env: Env, steps: list) -> None:
@@ -290,11 +210,11 @@ def _plan_netif(hv: View, cv: View, before, after: NetConfig, i: int, n, env: En
             steps.append(Step("set MTU %d on %s and %s" % (n.mtu, n.host_ifname, n.name), _set_mtu(n.host_ifname, n.name, n.mtu)))
         have = cv.addrs.get(inside.index, set())
     for text in n.ip_address:
-        if _with_prefix(text) not in have:
+        if with_prefix(text) not in have:
             steps.append(Step("add address %s inside (%s)" % (text, n.name), _add_addr("ct", n.name, text)))
     old = next((o for o in (before.netifs if before else ()) if o.name == n.name), None)
     for text in (old.ip_address if old else ()):
-        if text not in n.ip_address and _with_prefix(text) in have:
+        if text not in n.ip_address and with_prefix(text) in have:
             steps.append(Step("remove address %s inside (%s)" % (text, n.name), _del_addr("ct", n.name, text)))
 
 
@@ -359,7 +279,7 @@ def _plan_neighbours(session, hv: View, before, after: NetConfig, env: Env, step
 
 
 def _warn_forwarding(after: NetConfig, warn) -> None:
-    if any(":" in a for a in after.ip_address) and _read_sysctl("net/ipv6/conf/all/forwarding") == "0":
+    if any(":" in a for a in after.ip_address) and antispoof.read_sysctl("net/ipv6/conf/all/forwarding") == "0":
         warn("container %s: IPv6 forwarding is off on this host (net.ipv6.conf.all.forwarding=0), so its IPv6 "
              "addresses reach only the host itself; the vz_host role, or that sysctl, turns it on" % after.ctid)
 
@@ -394,9 +314,9 @@ def _create_pair(host_name, ct_name, link_alias, *, routed=False, netif=None):
         index = _index(s.hipr, host_name)
         s.hipr.link("set", index=index, ifalias=link_alias)
         if routed:
-            _ensure_antispoof(s.host)
-            _write_sysctl("net/ipv4/conf/%s/proxy_arp" % host_name, "1")
-            _write_sysctl("net/ipv4/conf/%s/forwarding" % host_name, "1")
+            antispoof.ensure_rule(s.host)
+            antispoof.write_sysctl("net/ipv4/conf/%s/proxy_arp" % host_name, "1")
+            antispoof.write_sysctl("net/ipv4/conf/%s/forwarding" % host_name, "1")
         else:
             s.hipr.link("set", index=index, master=_index(s.hipr, netif.bridge))
         s.hipr.link("set", index=index, state="up")
@@ -481,7 +401,7 @@ def _has_proxy(ipr, hv: View, ip: str, dev: str) -> bool:
 def _add_proxy(ip, dev):
     def run(s):
         if ":" in ip:
-            _write_sysctl("net/ipv6/conf/%s/proxy_ndp" % dev, "1")
+            antispoof.write_sysctl("net/ipv6/conf/%s/proxy_ndp" % dev, "1")
         s.hipr.neigh("replace", dst=ip, ifindex=_index(s.hipr, dev), flags=NTF_PROXY, family=10 if ":" in ip else 2)
     return run
 
@@ -543,51 +463,5 @@ def check_host(after: NetConfig, env: Env) -> None:
                                      "interface (or VZ_CREATE_BRIDGE=yes in vz.conf)")
 
 
-# ---- nftables and sysctls ------------------------------------------------------------------------
-
-def _ensure_antispoof(host) -> None:
-    nft = host.which("nft")
-    if not nft:
-        raise VzUnsupported("routed addresses (anti-spoofing)", "the nft command (Debian package nftables)",
-                            param="ip_address", hint="install nftables; vzkit adds one rule in table inet vzkit")
-    res = host.run([nft, "-j", "list", "chain", NFT_TABLE[0], NFT_TABLE[1], NFT_CHAIN], check=False)
-    if res.rc == 0 and _has_rule(res.stdout):
-        return
-    host.run([nft, "-f", "-"], data=NFT_SCRIPT.encode("ascii"))
-
-
-def _has_rule(nft_json: str) -> bool:
-    try:
-        items = json.loads(nft_json).get("nftables", [])
-    except ValueError:
-        return False
-    return any("rule" in it and it["rule"].get("comment") == NFT_COMMENT for it in items)
-
-
-def _read_sysctl(path: str):
-    try:
-        with open("/proc/sys/" + path, encoding="ascii") as fh:
-            return fh.read().strip()
-    except OSError:
-        return None
-
-
-def _write_sysctl(path: str, value: str) -> None:
-    if _read_sysctl(path) != value:
-        with open("/proc/sys/" + path, "w", encoding="ascii") as fh:
-            fh.write(value)
-
-
-__all__ = ["HAS_PYROUTE2", "require", "Env", "Step", "Session", "View", "plan_steps", "run_steps", "converge",
-           "teardown", "check_host", "neighbour_devices", "owner", "alias", "GATEWAY6",
-           "NFT_SCRIPT"]
-
-
-def _host_prefix(text: str) -> str:
-    ip = ipaddress.ip_interface(text).ip
-    return "%s/%d" % (ip, ip.max_prefixlen)
-
-
-def _with_prefix(text: str) -> str:
-    iface = ipaddress.ip_interface(text)
-    return "%s/%d" % (iface.ip, iface.network.prefixlen)
+__all__ = ["HAS_PYROUTE2", "require", "Env", "Step", "Session", "plan_steps", "run_steps", "converge",
+           "teardown", "check_host", "neighbour_devices", "GATEWAY6"]

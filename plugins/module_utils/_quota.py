@@ -147,54 +147,26 @@ def _simfs(spec, ctx, conf) -> dict:
 
 def _zfs_run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
     layout = ctx.layout
-    items = conf.items()
-    idmap = idshift.idmap_of(items)
+    idmap = idshift.idmap_of(conf.items())
     users = read_ids(layout.private, "etc/passwd")
     groups = read_ids(layout.private, "etc/group")
-    wanted_users = [(e,) + resolve(e, users, param="users[%d].name" % i, host_id=idmap.host_uid)
-                    for i, e in enumerate(spec.users)]
-    wanted_groups = [(e,) + resolve(e, groups, param="groups[%d].name" % i, host_id=idmap.host_gid)
-                     for i, e in enumerate(spec.groups)]
-    props = ["refquota", "refreservation", "used", "referenced", "available"]
-    props += ["userquota@%d" % h for h in sorted({idmap.host_uid(u) for u in users.values()} | {w[2] for w in wanted_users})]
-    props += ["userused@%d" % h for h in sorted({idmap.host_uid(u) for u in users.values()} | {w[2] for w in wanted_users})]
-    props += ["groupquota@%d" % h for h in sorted({idmap.host_gid(g) for g in groups.values()} | {w[2] for w in wanted_groups})]
-    props += ["groupused@%d" % h for h in sorted({idmap.host_gid(g) for g in groups.values()} | {w[2] for w in wanted_groups})]
+    wanted = {"user": [(e,) + resolve(e, users, param="users[%d].name" % i, host_id=idmap.host_uid)
+                       for i, e in enumerate(spec.users)],
+              "group": [(e,) + resolve(e, groups, param="groups[%d].name" % i, host_id=idmap.host_gid)
+                        for i, e in enumerate(spec.groups)]}
+    uids = sorted({idmap.host_uid(u) for u in users.values()} | {w[2] for w in wanted["user"]})
+    gids = sorted({idmap.host_gid(g) for g in groups.values()} | {w[2] for w in wanted["group"]})
+    props = (["refquota", "refreservation", "used", "referenced", "available"]
+             + ["user%s@%d" % (what, h) for what in ("quota", "used") for h in uids]
+             + ["group%s@%d" % (what, h) for what in ("quota", "used") for h in gids])
     current = layout.zfs.get([layout.dataset], props).get(layout.dataset) or {}
-    sets, conf_keys, actions = {}, {}, []
-    if spec.diskspace is not None:
-        want = spec.diskspace[1]
-        if (as_int(current.get("refquota")) or None) != want:
-            sets["refquota"] = want if want is not None else "none"
-            actions.append("set refquota of %s to %s" % (layout.dataset, units.format_size(want)))
-        if items.get("DISKSPACE") != spec.diskspace_text:
-            conf_keys["DISKSPACE"] = spec.diskspace_text
-    if spec.refreservation is not None:
-        limit = spec.diskspace[1] if spec.diskspace is not None else as_int(current.get("refquota"))
-        want = limit if spec.refreservation and limit else None
-        if (as_int(current.get("refreservation")) or None) != want:
-            sets["refreservation"] = want if want is not None else "none"
-            actions.append("set refreservation of %s to %s" % (layout.dataset, units.format_size(want)))
-    if spec.diskinodes is not None and items.get("DISKINODES") != spec.diskinodes:
-        conf_keys["DISKINODES"] = spec.diskinodes
-    for kind, wanted in (("user", wanted_users), ("group", wanted_groups)):
-        for entry, inner, host_id in wanted:
-            prop = "%squota@%d" % (kind, host_id)
-            if (as_int(current.get(prop)) or None) != entry.quota:
-                sets[prop] = entry.quota if entry.quota is not None else "none"
-                actions.append("set %s quota of %s (id %d) to %s" % (kind, entry.name, inner, units.format_size(entry.quota)))
+    sets, conf_keys, actions = _plan_zfs(spec, layout, conf.items(), current, wanted)
     if conf_keys:
         actions.insert(0, "write %s (%s)" % (ctx.conf_path, ", ".join(sorted(conf_keys))))
     new = conf.copy()
     for key, value in conf_keys.items():
         new.set(key, value)
-    warnings = []
-    if spec.diskinodes is not None:
-        warnings.append("`diskinodes`: stored in %s, not enforced: %s" % (ctx.conf_path, INODES_ON_ZFS))
-    if spec.diskspace is not None and spec.diskspace[0] != spec.diskspace[1]:
-        warnings.append("`diskspace`: the barrier %s is stored, not enforced: ZFS has no soft limit; the limit %s is"
-                        % (units.format_size(spec.diskspace[0]), units.format_size(spec.diskspace[1])))
-    for w in warnings:
+    for w in _warnings(spec, ctx.conf_path):
         ctx.host.warn(w)
     before = {k: conf.get(k) for k in ("DISKSPACE", "DISKINODES")}
     before.update({prop: as_int(current.get(prop)) or None for prop in sets})
@@ -212,6 +184,43 @@ def _zfs_run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
            "quota": _describe(spec.ctid, layout, new.items(), current, users, groups, idmap)}
     if diff:
         out["diff"] = {"before": before, "after": after}
+    return out
+
+
+def _plan_zfs(spec, layout, items: dict, current: dict, wanted: dict) -> tuple:
+    """(properties to set, config keys to write, actions) that take the dataset to the spec."""
+    sets, conf_keys, actions = {}, {}, []
+    if spec.diskspace is not None:
+        want = spec.diskspace[1]
+        if (as_int(current.get("refquota")) or None) != want:
+            sets["refquota"] = want if want is not None else "none"
+            actions.append("set refquota of %s to %s" % (layout.dataset, units.format_size(want)))
+        if items.get("DISKSPACE") != spec.diskspace_text:
+            conf_keys["DISKSPACE"] = spec.diskspace_text
+    if spec.refreservation is not None:
+        limit = spec.diskspace[1] if spec.diskspace is not None else as_int(current.get("refquota"))
+        want = limit if spec.refreservation and limit else None
+        if (as_int(current.get("refreservation")) or None) != want:
+            sets["refreservation"] = want if want is not None else "none"
+            actions.append("set refreservation of %s to %s" % (layout.dataset, units.format_size(want)))
+    if spec.diskinodes is not None and items.get("DISKINODES") != spec.diskinodes:
+        conf_keys["DISKINODES"] = spec.diskinodes
+    for kind in ("user", "group"):
+        for entry, inner, host_id in wanted[kind]:
+            prop = "%squota@%d" % (kind, host_id)
+            if (as_int(current.get(prop)) or None) != entry.quota:
+                sets[prop] = entry.quota if entry.quota is not None else "none"
+                actions.append("set %s quota of %s (id %d) to %s" % (kind, entry.name, inner, units.format_size(entry.quota)))
+    return sets, conf_keys, actions
+
+
+def _warnings(spec, conf_path: str) -> list:
+    out = []
+    if spec.diskinodes is not None:
+        out.append("`diskinodes`: stored in %s, not enforced: %s" % (conf_path, INODES_ON_ZFS))
+    if spec.diskspace is not None and spec.diskspace[0] != spec.diskspace[1]:
+        out.append("`diskspace`: the barrier %s is stored, not enforced: ZFS has no soft limit; the limit %s is"
+                   % (units.format_size(spec.diskspace[0]), units.format_size(spec.diskspace[1])))
     return out
 
 

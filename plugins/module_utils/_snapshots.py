@@ -122,6 +122,9 @@ def _run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
     layout = ctx.layout
     snaps = family(layout)
     found = next(((s, cur) for s, cur in snaps if s.short == spec.name), None)
+    if spec.state == "present" and found and not found[1]:
+        raise VzStateError("a snapshot %s exists in %s, kept by a rollback" % (spec.name, found[0].dataset), param="name",
+                           hint="give the new snapshot another name (names are unique across the container's snapshots)")
     actions, do = _plan(spec, ctx, layout, snaps, found)
     if actions and not check:
         do()
@@ -162,8 +165,10 @@ def _plan(spec, ctx, layout, snaps, found):
             return [], None
         clones = layout.zfs.clones(layout.parent).get(found[0].name, [])
         if clones:
-            raise VzStateError("snapshot %s has clones (%s)" % (found[0].name, ", ".join(clones)), param="name",
-                               hint="destroy the containers cloned from it first")
+            own = set(layout.branches())
+            hint = ("destroy the containers cloned from it first" if not own & set(clones) else
+                    "a branch a rollback kept depends on it; it goes when the container is destroyed")
+            raise VzStateError("snapshot %s has clones (%s)" % (found[0].name, ", ".join(clones)), param="name", hint=hint)
         return ["destroy snapshot %s" % found[0].name], lambda: layout.zfs.destroy(found[0].name)
     if not found:
         raise VzStateError("container %s has no snapshot %s" % (spec.ctid, spec.name), param="name",
@@ -232,38 +237,61 @@ def _next_branch(layout) -> str:
 
 
 def _rollback_keeping(layout, snap: Snapshot) -> None:
-    """Clone the snapshot, promote the clone, and swap it in; the former dataset becomes a branch."""
-    work = "%s/.%s.vzkit-rollback" % (layout.parent, layout.ctid)
+    """Clone the snapshot, promote the clone, and swap it in; the former dataset becomes a branch.
+
+    Each step has its undo, run in reverse on a failure, so the container keeps its own dataset.
+    """
+    work = layout.rollback_dataset
     if layout.zfs.exists(work):
         raise VzStateError("%s exists: an earlier rollback of container %s was interrupted" % (work, layout.ctid),
                            param="name", hint="inspect it (zfs list -t all -r %s); it holds snapshots of the container" % work)
     branch = _next_branch(layout)
-    layout.zfs.clone(snap.name, work, {"mountpoint": "none", OWNER_PROP: layout.ctid})
-    layout.zfs.promote(work)
-    if (layout.zfs.get([layout.dataset], ["mounted"]).get(layout.dataset) or {}).get("mounted") == "yes":
-        layout.zfs.unmount(layout.dataset)
-    layout.zfs.set(layout.dataset, {"mountpoint": "none"})
-    layout.zfs.rename(layout.dataset, branch)
-    layout.rename_unmounted(work, layout.dataset, layout.private)
+    zfs, undo = layout.zfs, []
+    try:
+        zfs.clone(snap.name, work, {"mountpoint": "none", OWNER_PROP: layout.ctid})
+        undo.append(lambda: zfs.destroy(work))
+        zfs.promote(work)
+        undo.append(lambda: zfs.promote(snap.dataset))  # the snapshots go back to where they were
+        if (zfs.get([layout.dataset], ["mounted"]).get(layout.dataset) or {}).get("mounted") == "yes":
+            zfs.unmount(layout.dataset)
+        undo.append(lambda: layout.set_mountpoint(layout.dataset, layout.private))
+        zfs.set(layout.dataset, {"mountpoint": "none"})
+        zfs.rename(layout.dataset, branch)
+        undo.append(lambda: zfs.rename(branch, layout.dataset))
+        layout.rename_unmounted(work, layout.dataset, layout.private)
+    except BaseException:
+        for step in reversed(undo):
+            try:
+                step()
+            except Exception:  # keep undoing; the original error is what the user needs
+                pass
+        raise
 
 
 # ---- clone -------------------------------------------------------------------------------------
 
 def _plan_clone(spec, ctx, layout, snap: Snapshot):
-    tctx, tconf = container.Context.build(ContainerSpec(ctid=spec.target_ctid, vz_conf=spec.vz_conf, layout="zfs",
-                                                        zfs_dataset=layout.parent), ctx.host)
-    if tconf is not None:
-        origin = (layout.zfs.get([tctx.layout.dataset], ["origin"]).get(tctx.layout.dataset) or {}).get("origin")
-        if origin == snap.name:
+    existing = container.read_conf(os.path.join(ctx.globals.conf_dir, "%s.conf" % spec.target_ctid))
+    if existing is not None:
+        if _is_clone_of(layout, existing, spec.target_ctid, snap):
             return [], None  # already this snapshot's clone
         raise VzStateError("container %s already exists" % spec.target_ctid, param="target_ctid",
                            hint="give the id of a container that does not exist yet")
+    tctx, _tconf = container.Context.build(ContainerSpec(ctid=spec.target_ctid, vz_conf=spec.vz_conf, layout="zfs",
+                                                         zfs_dataset=layout.parent), ctx.host)
     if tctx.layout.exists():
         raise VzStateError("dataset %s already exists" % tctx.layout.dataset, param="target_ctid",
                            hint="it is not ours to overwrite: choose another target_ctid")
     action = "clone %s to new container %s (new identity: machine-id, SSH host keys, MACs%s)" % (
         snap.name, spec.target_ctid, ", host name %s" % spec.target_hostname if spec.target_hostname else "")
     return [action], lambda: _clone(spec, ctx, tctx, snap)
+
+
+def _is_clone_of(layout, conf, ctid: str, snap: Snapshot) -> bool:
+    if conf.get("VE_LAYOUT") != "zfs" or conf.get("VE_ZFS_DATASET") != layout.parent:
+        return False
+    dataset = "%s/%s" % (layout.parent, ctid)
+    return (layout.zfs.get([dataset], ["origin"]).get(dataset) or {}).get("origin") == snap.name
 
 
 def clone_conf(source: ConfFile, tctx, *, hostname, machine_id: str) -> ConfFile:
@@ -293,22 +321,29 @@ def _clone(spec, ctx, tctx, snap: Snapshot) -> None:
     tlayout = tctx.layout
     lock = ContainerLock(tctx.globals.get("LOCKDIR"), tctx.ctid)
     with lock:
-        tlayout.clean_leftovers()
-        os.makedirs(os.path.dirname(tlayout.partial), mode=0o755, exist_ok=True)
-        tlayout.zfs.clone(snap.name, tlayout.partial_dataset, {"mountpoint": tlayout.partial, OWNER_PROP: tctx.ctid})
+        if os.path.exists(tctx.conf_path) or tlayout.exists():  # made by another run since the plan
+            raise VzStateError("container %s already exists" % tctx.ctid, param="target_ctid",
+                               hint="give the id of a container that does not exist yet")
+        made = False
         try:
+            tlayout.clean_leftovers()
+            os.makedirs(os.path.dirname(tlayout.partial), mode=0o755, exist_ok=True)
+            tlayout.zfs.clone(snap.name, tlayout.partial_dataset, {"mountpoint": tlayout.partial, OWNER_PROP: tctx.ctid})
+            made = True
+            tlayout.apply_diskspace(new.items(), dataset=tlayout.partial_dataset)
             templates.reset_identity(tlayout.partial)
             idshift.shift_tree(tlayout.partial, src_map if src_map.shifted else IdMap(), idshift.idmap_of(new.items()))
             os.makedirs(os.path.dirname(tctx.conf_path), mode=0o755, exist_ok=True)
             tctx.host.atomic_write(tctx.conf_path, new.render(), 0o644)
             tlayout.rename_unmounted(tlayout.partial_dataset, tlayout.dataset, tlayout.private)
-            tlayout.apply_diskspace(new.items())
         except BaseException:
             try:
                 os.unlink(tctx.conf_path)
             except FileNotFoundError:
                 pass
-            tlayout.clean_leftovers()
+            if made:
+                tlayout.destroy()  # only datasets carrying the new container's vzkit:ctid
+            lock.remove()
             raise
 
 

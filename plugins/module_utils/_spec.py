@@ -81,6 +81,18 @@ def _limit_values(p: dict) -> dict:
     return out
 
 
+def _network_and_storage(p: dict) -> dict:
+    """ip_address, netif and zfs_dataset, validated (None: not asked for)."""
+    out = {"ip_address": p.get("ip_address"), "netif": p.get("netif"), "zfs_dataset": p.get("zfs_dataset")}
+    if out["ip_address"] is not None:
+        out["ip_address"] = netconf.parse_address_list(out["ip_address"], param="ip_address")
+    if out["netif"] is not None:
+        out["netif"] = tuple(netconf.netif_from_dict(d, param="netif[%d]" % i) for i, d in enumerate(out["netif"]))
+    if out["zfs_dataset"] is not None:
+        out["zfs_dataset"] = validate_dataset(out["zfs_dataset"], param="zfs_dataset")
+    return out
+
+
 def validate_ctid(ctid, *, param: str = "ctid") -> str:
     text = str(ctid) if ctid is not None else ""
     if not CTID_RE.fullmatch(text) or text in (".", ".."):
@@ -174,20 +186,11 @@ class ContainerSpec:
                 option = next(o for o, k in LIMIT_OPTIONS.items() if k == key)
                 raise VzConfigError("%s (%s) and config.%s (%s) disagree" % (option, value, key, cfg[key]), param=option,
                                     hint="set it in one place")
-        ip_address = p.get("ip_address")
-        if ip_address is not None:
-            ip_address = netconf.parse_address_list(ip_address, param="ip_address")
-        netif = p.get("netif")
-        if netif is not None:
-            netif = tuple(netconf.netif_from_dict(d, param="netif[%d]" % i) for i, d in enumerate(netif))
-        zfs_dataset = p.get("zfs_dataset")
-        if zfs_dataset is not None:
-            zfs_dataset = validate_dataset(zfs_dataset, param="zfs_dataset")
         setmode = p.get("setmode") or "fail"
         if setmode not in SETMODES:
             raise VzConfigError("%r is not a setmode" % setmode, param="setmode", hint="use fail, restart or ignore")
         return cls(ctid=ctid, state=state, ostemplate=ostemplate, layout=layout, limits=limit_values, setmode=setmode,
-                   ip_address=ip_address, netif=netif, zfs_dataset=zfs_dataset,
+                   **_network_and_storage(p),
                    config_sample=p.get("config_sample"), hostname=hostname,
                    nameserver=tuple(str(n) for n in nameserver) if nameserver is not None else None,
                    searchdomain=tuple(str(d) for d in searchdomain) if searchdomain is not None else None,

@@ -17,14 +17,14 @@ from ._zfs import ZfsLayout
 LAYOUTS = {"simfs": SimfsLayout, "zfs": ZfsLayout}
 
 
-def get_layout(name: str, host, *, private: str, root: str, ctid: str, zfs_dataset=None):
+def get_layout(name: str, host, *, private: str, root: str, ctid: str, zfs_dataset=None, lock_dir=None):
     try:
         cls = LAYOUTS[name]
     except KeyError:
         raise VzConfigError("unknown layout %r" % name, param="layout",
                             hint="use one of: %s" % ", ".join(sorted(LAYOUTS)))
     if cls is ZfsLayout:
-        return cls(host, private=private, root=root, ctid=ctid, zfs_dataset=zfs_dataset)
+        return cls(host, private=private, root=root, ctid=ctid, zfs_dataset=zfs_dataset, lock_dir=lock_dir)
     return cls(host, private=private, root=root, ctid=ctid)
 
 

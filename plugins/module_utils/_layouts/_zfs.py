@@ -27,7 +27,8 @@ import re
 from .. import _mounts as mounts
 from .. import _units as units
 from .._errors import VzConfigError, VzStateError
-from .._zfs import CACHE_PROP, OWNER_PROP, Zfs, owned_by, validate_dataset
+from .._lock import ContainerLock
+from .._zfs import CACHE_PROP, OWNER_PROP, Zfs, as_int, owned_by, validate_dataset
 
 TEMPLATES = ".vzkit-templates"
 TEMPLATE_SNAPSHOT = "vzkit"
@@ -38,7 +39,7 @@ class ZfsLayout:
     name = "zfs"
     capabilities = {"quota": ["diskspace", "user", "group"], "snapshots": True, "clones": True, "online_resize": True}
 
-    def __init__(self, host, *, private: str, root: str, ctid: str, zfs_dataset=None):
+    def __init__(self, host, *, private: str, root: str, ctid: str, zfs_dataset=None, lock_dir=None):
         if not zfs_dataset:
             raise VzConfigError("layout zfs needs the parent dataset of the containers' datasets", param="zfs_dataset",
                                 hint="set zfs_dataset, or VE_ZFS_DATASET in vz.conf (for example vz/private)")
@@ -49,13 +50,16 @@ class ZfsLayout:
         self.parent = validate_dataset(zfs_dataset, param="zfs_dataset")
         self.dataset = "%s/%s" % (self.parent, ctid)
         self.partial_dataset = "%s/.%s.vzkit-partial" % (self.parent, ctid)
+        self.rollback_dataset = "%s/.%s.vzkit-rollback" % (self.parent, ctid)  # see _snapshots
+        self.lock_dir = lock_dir
         parent_dir, base = os.path.split(self.private)
         self.partial = os.path.join(parent_dir, ".%s.vzkit-partial" % base)
         self.zfs = Zfs(host)
 
     # ---- observation -------------------------------------------------------------------
     def exists(self) -> bool:
-        return self.zfs.exists(self.dataset)
+        """The dataset, or what an interrupted rollback left of it (never re-created over those)."""
+        return self.zfs.exists(self.dataset) or self._ours(self.rollback_dataset) or bool(self.branches())
 
     def leftovers(self) -> list:
         return [d for d in (self.partial_dataset,) if self._ours(d)]
@@ -78,8 +82,11 @@ class ZfsLayout:
         return [name for _number, name in sorted(found)]
 
     # ---- changes -----------------------------------------------------------------------
-    def create(self, template: str, unpack, finish) -> None:
-        """Clone the template's dataset into a partial dataset, finish it, rename it into place."""
+    def create(self, template: str, unpack, finish, *, items=None) -> None:
+        """Clone the template's dataset into a partial dataset, finish it, rename it into place.
+
+        ``items`` is the new config: its DISKSPACE is set on the partial dataset, before the rename.
+        """
         if self.zfs.exists(self.dataset):
             raise VzStateError("dataset %s already exists" % self.dataset, param="ctid",
                                hint="it is not ours to overwrite: choose another ctid, or remove it by hand")
@@ -87,6 +94,7 @@ class ZfsLayout:
         snapshot = self.template_snapshot(template, unpack)
         os.makedirs(os.path.dirname(self.partial), mode=0o755, exist_ok=True)
         self.zfs.clone(snapshot, self.partial_dataset, {"mountpoint": self.partial, OWNER_PROP: self.ctid})
+        self.apply_diskspace(items or {}, dataset=self.partial_dataset)
         finish(self.partial)
         self.rename_unmounted(self.partial_dataset, self.dataset, self.private)
         _rmdir(self.partial)
@@ -101,6 +109,18 @@ class ZfsLayout:
         snapshot = "%s@%s" % (dataset, TEMPLATE_SNAPSHOT)
         if self.zfs.exists(snapshot):
             return snapshot
+        # Containers of different ids run in parallel: the first unpacks, the others wait for it.
+        lock = ContainerLock(self.lock_dir or os.path.dirname(self.private), ".vzkit-template-%s-%s" % (base, ident))
+        with lock:
+            try:
+                if not self.zfs.exists(snapshot):
+                    self._make_template(template, holder, dataset, base, ident, unpack)
+            finally:
+                lock.remove()  # under the lock: a waiter notices and retries on a fresh file
+        return snapshot
+
+    def _make_template(self, template: str, holder: str, dataset: str, base: str, ident: str, unpack) -> None:
+        st = os.stat(template)
         if not self.zfs.exists(holder):
             self.zfs.create(holder, {"canmount": "off", "mountpoint": "none"})
         partial = "%s/.%s-%s.partial" % (holder, base, ident)
@@ -111,13 +131,20 @@ class ZfsLayout:
         where = os.path.join(os.path.dirname(self.private), ".vzkit-template-%s-%s" % (base, ident))
         os.makedirs(os.path.dirname(where), mode=0o755, exist_ok=True)
         self.zfs.create(partial, {"mountpoint": where, CACHE_PROP: "%s:%d:%d" % (base, st.st_size, st.st_mtime_ns)})
-        unpack(where)
-        self.zfs.snapshot([partial + "@" + TEMPLATE_SNAPSHOT])
-        self.zfs.unmount(partial)
-        self.zfs.set(partial, {"mountpoint": "none"})
-        self.zfs.rename(partial, dataset)
-        _rmdir(where)
-        return snapshot
+        try:
+            unpack(where)
+            self.zfs.snapshot([partial + "@" + TEMPLATE_SNAPSHOT])
+            self.zfs.unmount(partial)
+            self.zfs.set(partial, {"mountpoint": "none"})
+            self.zfs.rename(partial, dataset)
+        except BaseException:
+            try:
+                self._destroy_with_snapshots(partial)
+            except Exception:  # the unpack's error is the one to report; the next run cleans up
+                pass
+            raise
+        finally:
+            _rmdir(where)
 
     def rename_unmounted(self, old: str, new: str, mountpoint: str) -> None:
         """Rename a dataset and give it its mountpoint. Unmounted first: zfs-fuse cannot rename a
@@ -125,12 +152,19 @@ class ZfsLayout:
         if (self.zfs.get([old], ["mounted"]).get(old) or {}).get("mounted") == "yes":
             self.zfs.unmount(old)
         self.zfs.rename(old, new)
-        self.zfs.set(new, {"mountpoint": mountpoint})
-        if (self.zfs.get([new], ["mounted"]).get(new) or {}).get("mounted") != "yes":
-            self.zfs.mount(new)
+        self.set_mountpoint(new, mountpoint)
+
+    def set_mountpoint(self, name: str, mountpoint: str) -> None:
+        self.zfs.set(name, {"mountpoint": mountpoint})
+        if (self.zfs.get([name], ["mounted"]).get(name) or {}).get("mounted") != "yes":
+            self.zfs.mount(name)
 
     def mount(self) -> None:
-        props = self.zfs.get([self.dataset], ["mounted", "mountpoint"]).get(self.dataset) or {}
+        props = self.zfs.get([self.dataset], ["mounted", "mountpoint"]).get(self.dataset)
+        if props is None:
+            raise VzStateError("dataset %s is missing; %s" % (self.dataset, ", ".join(self._family()) or "nothing of it is left"),
+                               param="ctid", hint="an interrupted rollback leaves the container's data in the datasets "
+                                                  "named; rename the right one to %s" % self.dataset)
         if props.get("mountpoint") != self.private:
             raise VzStateError("dataset %s is mounted at %s, not at the private area %s"
                                % (self.dataset, props.get("mountpoint"), self.private),
@@ -145,9 +179,8 @@ class ZfsLayout:
 
     def destroy(self) -> None:
         """Remove the container's datasets (branches, snapshots, the dataset) and its root area."""
-        if self.zfs.exists(self.dataset):
-            self.check_destroy()
-            self._destroy_family([self.dataset] + self.branches())
+        self.check_destroy()
+        self._destroy_family(self._family())
         self.clean_leftovers()
         if os.path.isdir(self.root) and not os.path.islink(self.root):
             try:
@@ -157,9 +190,14 @@ class ZfsLayout:
                                    hint="something was written into the unmounted mount point; inspect it")
         _rmdir(self.private)
 
+    def _family(self) -> list:
+        """The container's datasets that exist: its own, an interrupted rollback's, the branches."""
+        return ([d for d in (self.dataset, self.rollback_dataset) if self._ours(d)] + self.branches())
+
     def check_destroy(self) -> None:
         """Refuse, before anything changes, a destroy that would touch what is not the container's."""
         if not self.zfs.exists(self.dataset):
+            self._check_no_clones()
             return
         if not self._ours(self.dataset):
             raise VzStateError("refusing to destroy dataset %s: it does not carry %s=%s" % (self.dataset, OWNER_PROP, self.ctid),
@@ -171,7 +209,7 @@ class ZfsLayout:
         self._check_no_clones()
 
     def _check_no_clones(self) -> None:
-        mine = {self.dataset} | set(self.branches())
+        mine = {self.dataset, self.rollback_dataset} | set(self.branches())
         for snap, clones in self.zfs.clones(self.parent).items():
             others = [c for c in clones if c not in mine]
             if snap.split("@", 1)[0] in mine and others:
@@ -203,11 +241,17 @@ class ZfsLayout:
         _rmdir(self.partial)
 
     # ---- quota -------------------------------------------------------------------------
-    def apply_diskspace(self, items: dict) -> None:
+    def apply_diskspace(self, items: dict, *, dataset=None) -> None:
         """DISKSPACE's limit as the dataset's refquota (a new container, or a clone, starts with none)."""
         if items.get("DISKSPACE"):
             _barrier, limit = units.parse_pair(items["DISKSPACE"], unit=units.UNIT_KBYTES, param="DISKSPACE")
-            self.zfs.set(self.dataset, {"refquota": limit if limit else "none"})
+            self.zfs.set(dataset or self.dataset, {"refquota": limit if limit else "none"})
+        elif dataset is None:  # the key was removed from an existing container's config
+            self.zfs.set(self.dataset, {"refquota": "none"})
+
+    def refquota(self):
+        props = self.zfs.get([self.dataset], ["refquota"]).get(self.dataset) or {}
+        return as_int(props.get("refquota")) or None
 
 
 def _rmdir(path: str) -> None:

@@ -18,7 +18,10 @@ import pytest
 from ansible_collections.vzkit.vz.plugins.module_utils import _network as network
 from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzConfigError, VzStateError, VzUnsupported
 from ansible_collections.vzkit.vz.plugins.module_utils._netconf import NetConfig, Netif
-from ansible_collections.vzkit.vz.plugins.module_utils._network import Env, Link, View
+from ansible_collections.vzkit.vz.plugins.module_utils import _antispoof as antispoof
+from ansible_collections.vzkit.vz.plugins.module_utils import _netview as netview
+from ansible_collections.vzkit.vz.plugins.module_utils._network import Env
+from ansible_collections.vzkit.vz.plugins.module_utils._netview import Link, View
 
 CT_MAC, HOST_MAC = "02:00:5e:10:00:01", "06:00:5e:10:00:01"
 
@@ -57,7 +60,7 @@ def routed(*addresses, ctid="101") -> NetConfig:
     ("vzkit101 routed x", None),
 ])
 def test_owner(link_alias, expected):
-    assert network.owner(link_alias) == expected
+    assert netview.owner(link_alias) == expected
 
 
 @pytest.mark.parametrize("ctid, what, expected", [
@@ -66,8 +69,8 @@ def test_owner(link_alias, expected):
     ("x" * 64, ("netif", "eth1"), "vzkit %s netif eth1" % ("x" * 64)),
 ])
 def test_alias_is_owned(ctid, what, expected):
-    assert network.alias(ctid, *what) == expected
-    assert network.owner(network.alias(ctid, *what)) == ctid
+    assert netview.alias(ctid, *what) == expected
+    assert netview.owner(netview.alias(ctid, *what)) == ctid
 
 
 # ---- views -------------------------------------------------------------------------------------
@@ -403,12 +406,12 @@ def rule(comment=None, handle=2) -> dict:
 
 
 @pytest.mark.parametrize("text, expected", [
-    (nft_json(rule(network.NFT_COMMENT)), True),
-    (nft_json(rule("something else"), rule(network.NFT_COMMENT, handle=5)), True),
+    (nft_json(rule(antispoof.NFT_COMMENT)), True),
+    (nft_json(rule("something else"), rule(antispoof.NFT_COMMENT, handle=5)), True),
     (nft_json(), False),
     (nft_json(rule()), False),
     (nft_json(rule("something else")), False),
-    (nft_json(rule(network.NFT_COMMENT.upper())), False),
+    (nft_json(rule(antispoof.NFT_COMMENT.upper())), False),
     ('{"nftables": []}', False),
     ("{}", False),
     ("", False),
@@ -416,11 +419,11 @@ def rule(comment=None, handle=2) -> dict:
     ('{"nftables": [', False),
 ])
 def test_has_rule(text, expected):
-    assert network._has_rule(text) is expected
+    assert antispoof.has_rule(text) is expected
 
 
 def test_nft_script():
-    lines = network.NFT_SCRIPT.splitlines()
+    lines = antispoof.NFT_SCRIPT.splitlines()
     assert lines == [
         "table inet vzkit {",
         "  chain antispoof { type filter hook prerouting priority raw; policy accept; }",
@@ -429,10 +432,10 @@ def test_nft_script():
         'add rule inet vzkit antispoof iifname "venet*" fib saddr . iif oif missing counter drop '
         'comment "vzkit: routed containers send only from their own addresses"',
     ]
-    assert network.NFT_SCRIPT.endswith("\n")
-    network.NFT_SCRIPT.encode("ascii")
-    assert network.NFT_TABLE == ("inet", "vzkit") and network.NFT_CHAIN == "antispoof"
-    assert '"' not in network.NFT_COMMENT and len(network.NFT_COMMENT) <= 128  # nft's comment limit
+    assert antispoof.NFT_SCRIPT.endswith("\n")
+    antispoof.NFT_SCRIPT.encode("ascii")
+    assert antispoof.NFT_TABLE == ("inet", "vzkit") and antispoof.NFT_CHAIN == "antispoof"
+    assert '"' not in antispoof.NFT_COMMENT and len(antispoof.NFT_COMMENT) <= 128  # nft's comment limit
 
 
 # ---- without pyroute2 --------------------------------------------------------------------------
@@ -478,5 +481,5 @@ def test_without_pyroute2_nothing_needs_it(no_pyroute2):
     ("fd42:7a6b::10/64", "fd42:7a6b::10/128", "fd42:7a6b::10/64"),
 ])
 def test_prefix_helpers(text, host, with_prefix):
-    assert network._host_prefix(text) == host
-    assert network._with_prefix(text) == with_prefix
+    assert netview.host_prefix(text) == host
+    assert netview.with_prefix(text) == with_prefix
