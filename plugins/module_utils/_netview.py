@@ -83,7 +83,6 @@ def read_view(ipr, *, routes: bool = True) -> View:
     return view
 
 
-
 def host_prefix(text: str) -> str:
     """The host route of an address: ADDRESS/32 or /128."""
     ip = ipaddress.ip_interface(text).ip
