@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 # Copyright: vzkit.vz contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Write (or, with --check, compare) the "Variables" section of each role's README from its
-meta/argument_specs.yml, the role's single documented interface. Usage: role_readme.py [--check]"""
+meta/argument_specs.yml, the role's single documented interface. Usage: python3 scripts/role_readme.py [--check]"""
 import os
 import re
 import sys
