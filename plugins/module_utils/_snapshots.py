@@ -145,8 +145,9 @@ def _run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
 def _predict(spec, snaps, found, actions) -> list:
     if not actions:
         return snaps
-    if spec.state == "present":
-        return snaps + [(spec.name, True)]
+    if spec.state == "present":  # after the dataset's own snapshots, before those of kept branches
+        current = [t for t in snaps if t[1]]
+        return current + [(spec.name, True)] + [t for t in snaps if not t[1]]
     if spec.state == "absent":
         return [(s, c) for s, c in snaps if s.short != spec.name]
     return snaps
