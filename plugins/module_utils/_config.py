@@ -91,6 +91,15 @@ class ConfFile:
         return ConfFile([ConfLine(ln.raw, ln.key, ln.value) for ln in self.lines])
 
 
+def read_conf(path: str):
+    """A config file parsed, or None when it does not exist."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return ConfFile.parse(fh.read())
+    except FileNotFoundError:
+        return None
+
+
 def expand(value: str, ctid: str) -> str:
     """Expand ``$VEID``/``${VEID}`` (and the newer ``$CTID``) as vzctl does in vz.conf paths."""
     for var in ("VEID", "CTID"):
@@ -140,7 +149,7 @@ def validate_key(key: str, *, param: str = "config") -> None:
                             hint="keys are upper case letters, digits and _, starting with a letter (e.g. NUMPROC)")
 
 
-__all__ = ["ConfFile", "ConfLine", "expand", "validate_value", "validate_key", "KEY_RE"]
+__all__ = ["ConfFile", "ConfLine", "read_conf", "expand", "validate_value", "validate_key", "KEY_RE"]
 
 
 # ---- global settings (vz.conf) -----------------------------------------------------------------

@@ -23,7 +23,7 @@ from . import _network as network
 from . import _process as process
 from . import _samples as samples
 from . import _templates as templates
-from ._config import ConfFile, VzGlobals, expand
+from ._config import ConfFile, VzGlobals, expand, read_conf
 from ._confine import Confinement
 from ._errors import VzConfigError, VzError, VzStateError
 from ._layouts import get_layout
@@ -91,14 +91,6 @@ class Context:
         if self._cgroups is None:
             self._cgroups = cgroups.Cgroups(cgroups.detect(), self.globals.get("VZ_CGROUP_PARENT"))
         return self._cgroups
-
-
-def read_conf(path: str):
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return ConfFile.parse(fh.read())
-    except FileNotFoundError:
-        return None
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,17 @@ def unmount(target: str) -> None:
 
 # ---- writing inside a container tree without following links out of it ----------------------
 
+
+def remove_mount_point(path: str) -> None:
+    """Remove an empty, unmounted mount point (a root area); refuse one something was written into."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        try:
+            os.rmdir(path)
+        except OSError as exc:
+            raise VzStateError("root area %s is not empty after unmount: %s" % (path, exc.strerror),
+                               hint="something was written into the unmounted mount point; inspect it")
+
+
 def _open_dir_in_root(root_fd: int, rel_dir: str) -> int:
     """Open a directory of the tree, resolving every link as if root_fd were "/"."""
     if not rel_dir:

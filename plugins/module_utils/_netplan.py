@@ -14,16 +14,8 @@ import os
 
 from . import _netconf as netconf
 from . import _network as network
-from ._config import ConfFile
+from ._config import ConfFile, read_conf
 from ._errors import VzConfigError
-
-
-def _read_conf(path: str):
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return ConfFile.parse(fh.read())
-    except FileNotFoundError:
-        return None
 
 
 def netif_dicts(items) -> list:
@@ -50,7 +42,7 @@ def check_network_config(spec, ctx, old, new) -> None:
     others = []
     for name in sorted(os.listdir(ctx.globals.conf_dir)) if os.path.isdir(ctx.globals.conf_dir) else ():
         if name.endswith(".conf") and not name.startswith(".") and name[:-5] != ctx.ctid:
-            conf = _read_conf(os.path.join(ctx.globals.conf_dir, name))
+            conf = read_conf(os.path.join(ctx.globals.conf_dir, name))
             if conf is not None:
                 others.append((name[:-5], conf.items()))
     routed = {str(netconf.parse_address(a, param="ip_address").ip) for a in after.ip_address}

@@ -77,12 +77,7 @@ class SimfsLayout:
         if os.path.lexists(self.private):
             os.rename(self.private, self.doomed)  # out of reach of the ctid's name before removal
         self.clean_leftovers()
-        if os.path.isdir(self.root) and not os.path.islink(self.root):
-            try:
-                os.rmdir(self.root)
-            except OSError as exc:
-                raise VzStateError("root area %s is not empty after unmount: %s" % (self.root, exc.strerror),
-                                   hint="something was written into the unmounted mount point; inspect it")
+        mounts.remove_mount_point(self.root)
 
     def clean_leftovers(self) -> None:
         for path in self.leftovers():

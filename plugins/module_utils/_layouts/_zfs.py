@@ -182,12 +182,7 @@ class ZfsLayout:
         self.check_destroy()
         self._destroy_family(self._family())
         self.clean_leftovers()
-        if os.path.isdir(self.root) and not os.path.islink(self.root):
-            try:
-                os.rmdir(self.root)
-            except OSError as exc:
-                raise VzStateError("root area %s is not empty after unmount: %s" % (self.root, exc.strerror),
-                                   hint="something was written into the unmounted mount point; inspect it")
+        mounts.remove_mount_point(self.root)
         _rmdir(self.private)
 
     def _family(self) -> list:
