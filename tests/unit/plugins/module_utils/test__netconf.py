@@ -9,19 +9,10 @@ import ipaddress
 import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils import _netconf as netconf
-from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzConfigError
 from ansible_collections.vzkit.vz.plugins.module_utils._netconf import NetConfig, Netif
+from ansible_collections.vzkit.vz.tests.unit.plugins.module_utils._assert import refused
 
 MACHINE_ID = "0123456789abcdef0123456789abcdef"
-
-
-def refused(expected_param: str, fn, *args, **kwargs) -> VzConfigError:
-    with pytest.raises(VzConfigError) as exc:
-        fn(*args, **kwargs)
-    assert exc.value.details["param"] == expected_param
-    assert str(exc.value).startswith("`%s`: " % expected_param)
-    assert exc.value.details["hint"]
-    return exc.value
 
 
 # ---- addresses ---------------------------------------------------------------------------------

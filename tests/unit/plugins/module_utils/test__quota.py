@@ -10,8 +10,8 @@ import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils import _quota as quota
 from ansible_collections.vzkit.vz.plugins.module_utils._confine import IdMap
-from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzConfigError
 from ansible_collections.vzkit.vz.plugins.module_utils._quota import Entry, QuotaSpec
+from ansible_collections.vzkit.vz.tests.unit.plugins.module_utils._assert import refused
 
 K, M, G, T = 1024, 1024 ** 2, 1024 ** 3, 1024 ** 4
 
@@ -37,15 +37,6 @@ bob:x:1000:
 def spec(**params):
     params.setdefault("ctid", "101")
     return QuotaSpec.from_params(params)
-
-
-def refused(expected_param: str, fn, *args, **kwargs) -> VzConfigError:
-    with pytest.raises(VzConfigError) as exc:
-        fn(*args, **kwargs)
-    assert exc.value.details["param"] == expected_param
-    assert str(exc.value).startswith("`%s`: " % expected_param)
-    assert exc.value.details["hint"]
-    return exc.value
 
 
 # ---- DISKSPACE ---------------------------------------------------------------------------------

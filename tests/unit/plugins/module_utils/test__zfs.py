@@ -10,10 +10,11 @@ import os
 import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils import _zfs as zfs
-from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzCommandError, VzConfigError, VzStateError
+from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzCommandError, VzStateError
 from ansible_collections.vzkit.vz.plugins.module_utils._host import CmdResult
 from ansible_collections.vzkit.vz.plugins.module_utils._layouts._zfs import ZfsLayout
 from ansible_collections.vzkit.vz.plugins.module_utils._zfs import Snapshot, Zfs
+from ansible_collections.vzkit.vz.tests.unit.plugins.module_utils._assert import refused
 
 # Captured with zfs-fuse on a scratch pool "tpool" (read-only commands):
 #   zfs_get_hp.txt           zfs get -H -p -o name,property,value,source type,mountpoint,origin,refquota,vzkit:ctid -r tpool
@@ -34,15 +35,6 @@ MISSING = "cannot open 'tpool/nope': dataset does not exist\n"
 def fixture(name: str) -> str:
     with open(os.path.join(FIXTURES, name), encoding="utf-8") as fh:
         return fh.read()
-
-
-def refused(expected_param: str, fn, *args, **kwargs) -> VzConfigError:
-    with pytest.raises(VzConfigError) as exc:
-        fn(*args, **kwargs)
-    assert exc.value.details["param"] == expected_param
-    assert str(exc.value).startswith("`%s`: " % expected_param)
-    assert exc.value.details["hint"]
-    return exc.value
 
 
 class FakeHost:
