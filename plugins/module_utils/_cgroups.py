@@ -23,6 +23,8 @@ from ._errors import VzStateError, VzUnsupported
 from ._mounts import parse_mountinfo
 
 CGROUP_ROOT = "/sys/fs/cgroup"
+# Cgroups named like systemd units are systemd's: vzkit neither creates nor removes them.
+SYSTEMD_UNIT_SUFFIXES = (".slice", ".service", ".scope")
 
 
 @dataclass(frozen=True)
@@ -119,13 +121,38 @@ class Cgroups:
     def create(self, ctid: str) -> list:
         for h in self.layout.hierarchies:
             base = os.path.join(h.path, self.parent)
-            self._mkdir(h, base)
+            self._make_parent(h, base)
             if h.version == 2:
                 self._enable_v2_controllers(h, base)
             self._mkdir(h, os.path.join(base, ctid))
             if h.version == 2:
                 self._mkdir(h, os.path.join(base, ctid, PAYLOAD))
         return self.paths(ctid)
+
+    def _make_parent(self, h: Hierarchy, base: str) -> None:
+        """Create the parent's missing levels, except those systemd owns on the hierarchies it manages.
+
+        On a systemd host the parent is the cgroup of a unit with ``Delegate=yes`` (the vz_host role
+        installs ``vz-containers.service`` in ``vzkit.slice``): only systemd may create it, when the unit
+        starts; a cgroup made in its place would be stepped on (systemd's cgroup delegation rules). v1
+        hierarchies systemd does not manage (freezer, cpuset, ...) get the same path made by us.
+        """
+        if os.path.isdir(base):
+            return
+        owned = [p for p in self.parent.split("/") if p.endswith(SYSTEMD_UNIT_SUFFIXES)]
+        if owned and (h.version == 2 or "name=systemd" in h.controllers):
+            raise VzStateError(
+                "VZ_CGROUP_PARENT: the cgroup %s does not exist: it belongs to the systemd unit %s, which "
+                "is not running. Start it (systemctl start %s; the vzkit.vz.vz_host role installs, enables "
+                "and starts it), or set VZ_CGROUP_PARENT in vz.conf to the cgroup of a running unit with "
+                "Delegate=yes." % (base, owned[-1], owned[-1]))
+        levels = []
+        path = base
+        while not os.path.isdir(path):
+            levels.append(path)
+            path = os.path.dirname(path)
+        for path in reversed(levels):
+            self._mkdir(h, path)
 
     @staticmethod
     def _mkdir(h: Hierarchy, path: str) -> None:
@@ -143,16 +170,26 @@ class Cgroups:
 
     @staticmethod
     def _enable_v2_controllers(h: Hierarchy, base: str) -> None:
-        wanted = [c for c in h.controllers if c in ("cpu", "cpuset", "io", "memory", "pids")]
-        for directory in (h.path, base):
+        """Enable the controllers containers use on every level from the root down to the parent.
+
+        Only missing ones are written, one at a time, and only those the level offers. Below a systemd
+        unit with Delegate=yes the levels start at the unit's cgroup: systemd owns (and has enabled the
+        controllers in) those above it, while the unit's own subtree_control is ours to write.
+        """
+        wanted = ("cpu", "cpuset", "io", "memory", "pids")
+        levels = [h.path]
+        for part in os.path.relpath(base, h.path).split(os.sep):
+            levels.append(os.path.join(levels[-1], part))
+            if part.endswith(SYSTEMD_UNIT_SUFFIXES):
+                levels = levels[-1:]
+        for directory in levels:
+            offered = _read(os.path.join(directory, "cgroup.controllers")).split()
             enabled = set(_read(os.path.join(directory, "cgroup.subtree_control")).split())
-            missing = [c for c in wanted if c not in enabled]
-            if missing:
+            for controller in (c for c in wanted if c in offered and c not in enabled):
                 try:
-                    with open(os.path.join(directory, "cgroup.subtree_control"), "w", encoding="ascii") as fh:
-                        fh.write(" ".join("+" + c for c in missing))
+                    _write(os.path.join(directory, "cgroup.subtree_control"), "+" + controller)
                 except OSError:
-                    pass  # a controller busy in the root stays off; limits report it (issue: resources)
+                    pass  # a controller busy at this level stays off; limits report it (issue: resources)
 
     def attach(self, ctid: str, pid: int) -> None:
         for path in self.payload_paths(ctid):
@@ -306,11 +343,13 @@ class Cgroups:
                 for d in dirs:
                     self._rmdir(os.path.join(root, d))
             self._rmdir(path)
-            # The shared parent goes too when this was the last container in it.
-            try:
-                os.rmdir(os.path.dirname(path))
-            except OSError:
-                pass
+            # The shared parent goes too when this was the last container in it, unless a systemd unit
+            # owns it (the unit's cgroup is systemd's to remove).
+            if not os.path.dirname(path).endswith(SYSTEMD_UNIT_SUFFIXES):
+                try:
+                    os.rmdir(os.path.dirname(path))
+                except OSError:
+                    pass
 
     @staticmethod
     def _rmdir(path: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils import _cgroups as cgroups
 from ansible_collections.vzkit.vz.plugins.module_utils._cgroups import Cgroups, Hierarchy, Layout
-from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzUnsupported
+from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzStateError, VzUnsupported
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
@@ -177,3 +177,105 @@ def test_payload_paths_parent(parent, expected):
 ])
 def test_has_v2(hierarchies, has_v2):
     assert Cgroups(Layout("hybrid", hierarchies)).has_v2 is has_v2
+
+
+# Creating and removing the parent: a plain directory tree stands in for the hierarchy (the cgroupfs
+# behaviour itself is exercised by the integration tests on real cgroups).
+SYSTEMD_PARENT = "vzkit.slice/vz-containers.service"
+
+
+def test_missing_systemd_unit_cgroup_is_refused_and_nothing_made(tmp_path):
+    cg = Cgroups(Layout("unified", (Hierarchy(str(tmp_path), 2, ()),)), SYSTEMD_PARENT)
+    with pytest.raises(VzStateError) as err:
+        cg.create("101")
+    assert "VZ_CGROUP_PARENT" in str(err.value)
+    assert "systemctl start vz-containers.service" in str(err.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_systemd_named_levels_are_made_in_v1_hierarchies_systemd_leaves_alone(tmp_path):
+    freezer = tmp_path / "freezer"
+    freezer.mkdir()
+    cg = Cgroups(Layout("legacy", (Hierarchy(str(freezer), 1, ("freezer",)),)), SYSTEMD_PARENT)
+    assert cg.create("101") == [str(freezer / SYSTEMD_PARENT / "101")]
+    assert (freezer / SYSTEMD_PARENT / "101").is_dir()
+
+
+def test_systemd_named_hierarchy_is_refused_too(tmp_path):
+    cg = Cgroups(Layout("legacy", (Hierarchy(str(tmp_path), 1, ("name=systemd",)),)), SYSTEMD_PARENT)
+    with pytest.raises(VzStateError):
+        cg.create("101")
+
+
+def test_existing_unit_cgroup_is_used(tmp_path):
+    (tmp_path / SYSTEMD_PARENT).mkdir(parents=True)
+    cg = Cgroups(Layout("unified", (Hierarchy(str(tmp_path), 2, ()),)), SYSTEMD_PARENT)
+    cg.create("101")
+    assert (tmp_path / SYSTEMD_PARENT / "101" / "payload").is_dir()
+
+
+def test_plain_nested_parent_is_made(tmp_path):
+    cg = Cgroups(Layout("unified", (Hierarchy(str(tmp_path), 2, ()),)), "machines/vz")
+    cg.create("7")
+    assert (tmp_path / "machines" / "vz" / "7" / "payload").is_dir()
+
+
+@pytest.mark.parametrize("parent, kept", [("vz", False), (SYSTEMD_PARENT, True)])
+def test_last_container_removes_the_parent_unless_systemd_owns_it(tmp_path, parent, kept):
+    (tmp_path / parent).mkdir(parents=True)
+    cg = Cgroups(Layout("unified", (Hierarchy(str(tmp_path), 2, ()),)), parent)
+    cg.create("101")
+    cg.remove("101")
+    assert not (tmp_path / parent / "101").exists()
+    assert (tmp_path / parent).is_dir() == kept
+
+
+def test_controllers_enabled_only_from_the_delegated_unit_down(tmp_path, monkeypatch):
+    levels = {
+        "": ("cpuset cpu io memory hugetlb pids rdma", "cpu io memory pids"),
+        "vzkit.slice": ("cpu io memory pids", "cpu memory pids"),
+        SYSTEMD_PARENT: ("cpu io memory pids", ""),
+    }
+    for rel, (offered, enabled) in levels.items():
+        d = tmp_path / rel
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "cgroup.controllers").write_text(offered + "\n")
+        (d / "cgroup.subtree_control").write_text(enabled + "\n")
+    written = []
+    monkeypatch.setattr(cgroups, "_write", lambda path, value: written.append((os.path.relpath(path, tmp_path), value)))
+    Cgroups._enable_v2_controllers(Hierarchy(str(tmp_path), 2, ()), str(tmp_path / SYSTEMD_PARENT))
+    # The root and vzkit.slice are systemd's: nothing is written there, though both lack a controller.
+    assert written == [
+        (SYSTEMD_PARENT + "/cgroup.subtree_control", "+cpu"),
+        (SYSTEMD_PARENT + "/cgroup.subtree_control", "+io"),
+        (SYSTEMD_PARENT + "/cgroup.subtree_control", "+memory"),
+        (SYSTEMD_PARENT + "/cgroup.subtree_control", "+pids"),
+    ]
+
+
+def test_a_busy_controller_does_not_stop_the_others(tmp_path, monkeypatch):
+    (tmp_path / "cgroup.controllers").write_text("cpu memory pids\n")
+    (tmp_path / "vz").mkdir()
+    (tmp_path / "vz" / "cgroup.controllers").write_text("cpu memory pids\n")
+    written = []
+
+    def write(path, value):
+        if value == "+cpu":
+            raise OSError(16, "Device or resource busy")
+        written.append(value)
+    monkeypatch.setattr(cgroups, "_write", write)
+    Cgroups._enable_v2_controllers(Hierarchy(str(tmp_path), 2, ()), str(tmp_path / "vz"))
+    assert written == ["+memory", "+pids", "+memory", "+pids"]
+
+
+def test_controllers_enabled_from_the_root_without_systemd(tmp_path, monkeypatch):
+    for rel, offered, enabled in (("", "cpuset cpu memory", "cpu"), ("a", "cpu memory", ""), ("a/vz", "cpu memory", "")):
+        (tmp_path / rel).mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel / "cgroup.controllers").write_text(offered)
+        (tmp_path / rel / "cgroup.subtree_control").write_text(enabled)
+    written = []
+    monkeypatch.setattr(cgroups, "_write", lambda path, value: written.append((os.path.relpath(path, tmp_path), value)))
+    Cgroups._enable_v2_controllers(Hierarchy(str(tmp_path), 2, ()), str(tmp_path / "a" / "vz"))
+    assert written == [("cgroup.subtree_control", "+cpuset"), ("cgroup.subtree_control", "+memory"),
+                       ("a/cgroup.subtree_control", "+cpu"), ("a/cgroup.subtree_control", "+memory"),
+                       ("a/vz/cgroup.subtree_control", "+cpu"), ("a/vz/cgroup.subtree_control", "+memory")]
