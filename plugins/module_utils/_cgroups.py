@@ -137,20 +137,18 @@ class Cgroups:
         starts; a cgroup made in its place would be stepped on (systemd's cgroup delegation rules). v1
         hierarchies systemd does not manage (freezer, cpuset, ...) get the same path made by us.
         """
-        if os.path.isdir(base):
-            return
-        owned = [p for p in self.parent.split("/") if p.endswith(SYSTEMD_UNIT_SUFFIXES)]
-        if owned and (h.version == 2 or "name=systemd" in h.controllers):
-            raise VzStateError(
-                "VZ_CGROUP_PARENT: the cgroup %s does not exist: it belongs to the systemd unit %s, which "
-                "is not running. Start it (systemctl start %s; the vzkit.vz.vz_host role installs, enables "
-                "and starts it), or set VZ_CGROUP_PARENT in vz.conf to the cgroup of a running unit with "
-                "Delegate=yes." % (base, owned[-1], owned[-1]))
         levels = []
         path = base
         while not os.path.isdir(path):
             levels.append(path)
             path = os.path.dirname(path)
+        owned = [os.path.basename(p) for p in levels if p.endswith(SYSTEMD_UNIT_SUFFIXES)]
+        if owned and (h.version == 2 or "name=systemd" in h.controllers):
+            raise VzStateError(
+                "VZ_CGROUP_PARENT: the cgroup %s does not exist: it belongs to the systemd unit %s, which "
+                "is not running. Start it (systemctl start %s; the vzkit.vz.vz_host role installs, enables "
+                "and starts it), or set VZ_CGROUP_PARENT in vz.conf to the cgroup of a running unit with "
+                "Delegate=yes." % (base, owned[0], owned[0]))
         for path in reversed(levels):
             self._mkdir(h, path)
 

@@ -214,6 +214,22 @@ def test_existing_unit_cgroup_is_used(tmp_path):
     assert (tmp_path / SYSTEMD_PARENT / "101" / "payload").is_dir()
 
 
+def test_plain_level_below_a_running_unit_is_made(tmp_path):
+    (tmp_path / SYSTEMD_PARENT).mkdir(parents=True)
+    cg = Cgroups(Layout("unified", (Hierarchy(str(tmp_path), 2, ()),)), SYSTEMD_PARENT + "/tests")
+    cg.create("101")
+    assert (tmp_path / SYSTEMD_PARENT / "tests" / "101" / "payload").is_dir()
+
+
+def test_the_missing_unit_is_named_even_below_a_running_slice(tmp_path):
+    (tmp_path / "vzkit.slice").mkdir()
+    cg = Cgroups(Layout("unified", (Hierarchy(str(tmp_path), 2, ()),)), SYSTEMD_PARENT + "/tests")
+    with pytest.raises(VzStateError) as err:
+        cg.create("101")
+    assert "the systemd unit vz-containers.service," in str(err.value)
+    assert os.listdir(tmp_path / "vzkit.slice") == []
+
+
 def test_plain_nested_parent_is_made(tmp_path):
     cg = Cgroups(Layout("unified", (Hierarchy(str(tmp_path), 2, ()),)), "machines/vz")
     cg.create("7")
