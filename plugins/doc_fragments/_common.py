@@ -17,7 +17,8 @@ options:
       - Keys read from it are C(VE_ROOT), C(VE_PRIVATE) (both may use C($VEID)), C(TEMPLATE),
         C(VE_LAYOUT), C(LOCKDIR), C(CONFIGFILE), C(DEF_OSTEMPLATE), and vzkit's own
         C(VZ_RUN_DIR) (runtime state, default C(/run/vz)), C(VZ_LOG_DIR) (console logs, default
-        C(/var/log/vz)) and C(VZ_CGROUP_PARENT) (cgroup below which containers live, default C(vz)).
+        C(/var/log/vz)) and C(VZ_CGROUP_PARENT) (cgroup below which containers live, default C(vz); on systemd hosts the
+        vzkit.vz.vz_host role sets the cgroup of the unit it makes for them, which vzkit never creates itself).
       - When the file does not exist, vzctl's defaults apply (C(/vz/private/$VEID), C(/vz/root/$VEID),
         C(/vz/template), layout C(simfs)).
     type: path

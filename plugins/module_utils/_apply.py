@@ -117,8 +117,8 @@ class Apply:
         self._write_identity(conf)
         confinement = Confinement.from_conf(conf.items())
         groups = ctx.cgroups()
+        self.undo.append(lambda: self._clean_runtime(groups))  # before create: a half-made set goes too
         groups.create(ctx.ctid)
-        self.undo.append(lambda: self._clean_runtime(groups))
         groups.allow_devices(ctx.ctid, device_allow_list(confinement))
         self._apply_limits(groups, conf)
         idmap = idshift.idmap_of(conf.items())

@@ -25,6 +25,8 @@ from ._mounts import parse_mountinfo
 CGROUP_ROOT = "/sys/fs/cgroup"
 # Cgroups named like systemd units are systemd's: vzkit neither creates nor removes them.
 SYSTEMD_UNIT_SUFFIXES = (".slice", ".service", ".scope")
+# The v1 hierarchies systemd manages (it creates its units' cgroups there too).
+SYSTEMD_V1_CONTROLLERS = frozenset(("name=systemd", "cpu", "cpuacct", "blkio", "memory", "devices", "pids"))
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,12 @@ class Cgroups:
         return any(os.path.isdir(p) for p in self.paths(ctid))
 
     def create(self, ctid: str) -> list:
+        # Every hierarchy is checked before anything is made: a refusal leaves nothing behind.
+        missing = {h.path: self._missing_levels(h, os.path.join(h.path, self.parent)) for h in self.layout.hierarchies}
         for h in self.layout.hierarchies:
             base = os.path.join(h.path, self.parent)
-            self._make_parent(h, base)
+            for path in missing[h.path]:
+                self._mkdir(h, path)
             if h.version == 2:
                 self._enable_v2_controllers(h, base)
             self._mkdir(h, os.path.join(base, ctid))
@@ -129,13 +134,15 @@ class Cgroups:
                 self._mkdir(h, os.path.join(base, ctid, PAYLOAD))
         return self.paths(ctid)
 
-    def _make_parent(self, h: Hierarchy, base: str) -> None:
-        """Create the parent's missing levels, except those systemd owns on the hierarchies it manages.
+    @staticmethod
+    def _missing_levels(h: Hierarchy, base: str) -> list:
+        """The parent's levels to create, top first; refused if systemd would own one of them.
 
         On a systemd host the parent is the cgroup of a unit with ``Delegate=yes`` (the vz_host role
         installs ``vz-containers.service`` in ``vzkit.slice``): only systemd may create it, when the unit
-        starts; a cgroup made in its place would be stepped on (systemd's cgroup delegation rules). v1
-        hierarchies systemd does not manage (freezer, cpuset, ...) get the same path made by us.
+        starts; a cgroup made in its place would be stepped on (systemd's cgroup delegation rules).
+        The hierarchies systemd manages are v2 and, on v1, its own and those of the controllers it
+        supports; v1 hierarchies it leaves alone (freezer, cpuset, ...) get the same path made by us.
         """
         levels = []
         path = base
@@ -143,14 +150,16 @@ class Cgroups:
             levels.append(path)
             path = os.path.dirname(path)
         owned = [os.path.basename(p) for p in levels if p.endswith(SYSTEMD_UNIT_SUFFIXES)]
-        if owned and (h.version == 2 or "name=systemd" in h.controllers):
+        if owned and (h.version == 2 or SYSTEMD_V1_CONTROLLERS.intersection(h.controllers)):
+            unit = owned[0]
+            fix = "systemctl start %s" % unit
+            if unit == "vz-containers.service":
+                fix += "; the vzkit.vz.vz_host role installs, enables and starts it"
             raise VzStateError(
                 "VZ_CGROUP_PARENT: the cgroup %s does not exist: it belongs to the systemd unit %s, which "
-                "is not running. Start it (systemctl start %s; the vzkit.vz.vz_host role installs, enables "
-                "and starts it), or set VZ_CGROUP_PARENT in vz.conf to the cgroup of a running unit with "
-                "Delegate=yes." % (base, owned[0], owned[0]))
-        for path in reversed(levels):
-            self._mkdir(h, path)
+                "is not running. Start it (%s), or set VZ_CGROUP_PARENT in vz.conf to the cgroup of a "
+                "running unit with Delegate=yes." % (base, unit, fix))
+        return levels[::-1]
 
     @staticmethod
     def _mkdir(h: Hierarchy, path: str) -> None:
@@ -178,7 +187,7 @@ class Cgroups:
         levels = [h.path]
         for part in os.path.relpath(base, h.path).split(os.sep):
             levels.append(os.path.join(levels[-1], part))
-            if part.endswith(SYSTEMD_UNIT_SUFFIXES):
+            if part.endswith(SYSTEMD_UNIT_SUFFIXES):  # systemd's names: only the (delegated) unit's own level is ours
                 levels = levels[-1:]
         for directory in levels:
             offered = _read(os.path.join(directory, "cgroup.controllers")).split()
@@ -343,11 +352,34 @@ class Cgroups:
             self._rmdir(path)
             # The shared parent goes too when this was the last container in it, unless a systemd unit
             # owns it (the unit's cgroup is systemd's to remove).
-            if not os.path.dirname(path).endswith(SYSTEMD_UNIT_SUFFIXES):
+            parent = os.path.dirname(path)
+            if not parent.endswith(SYSTEMD_UNIT_SUFFIXES):
                 try:
-                    os.rmdir(os.path.dirname(path))
+                    os.rmdir(parent)
                 except OSError:
                     pass
+            else:
+                self._release_unit_cgroup(parent)
+
+    @staticmethod
+    def _release_unit_cgroup(parent: str) -> None:
+        """Without containers, hand the delegated unit's cgroup back able to take processes.
+
+        systemd puts the unit's process in the unit's own cgroup when the unit (re)starts; cgroup v2
+        refuses that while controllers are enabled for its children (EBUSY). So once the last container
+        has gone, the controllers vzkit enabled there are turned off again (ours to write: delegated).
+        """
+        try:
+            names = os.listdir(parent)
+        except FileNotFoundError:
+            return  # the unit is not running (a refused start cleaning up): nothing to hand back
+        if any(not name.startswith(".") and os.path.isdir(os.path.join(parent, name)) for name in names):
+            return
+        for controller in _read(os.path.join(parent, "cgroup.subtree_control")).split():
+            try:
+                _write(os.path.join(parent, "cgroup.subtree_control"), "-" + controller)
+            except OSError:
+                pass  # still in use below (a leftover group): the next removal tries again
 
     @staticmethod
     def _rmdir(path: str) -> None:

@@ -191,6 +191,8 @@ def test_missing_systemd_unit_cgroup_is_refused_and_nothing_made(tmp_path):
     assert "VZ_CGROUP_PARENT" in str(err.value)
     assert "systemctl start vz-containers.service" in str(err.value)
     assert os.listdir(tmp_path) == []
+    cg.remove("101")  # the start's undo after the refusal: quiet, nothing to remove
+    assert os.listdir(tmp_path) == []
 
 
 def test_systemd_named_levels_are_made_in_v1_hierarchies_systemd_leaves_alone(tmp_path):
@@ -201,10 +203,31 @@ def test_systemd_named_levels_are_made_in_v1_hierarchies_systemd_leaves_alone(tm
     assert (freezer / SYSTEMD_PARENT / "101").is_dir()
 
 
-def test_systemd_named_hierarchy_is_refused_too(tmp_path):
-    cg = Cgroups(Layout("legacy", (Hierarchy(str(tmp_path), 1, ("name=systemd",)),)), SYSTEMD_PARENT)
+@pytest.mark.parametrize("controllers", [("name=systemd",), ("memory",), ("cpu", "cpuacct"), ("pids",)])
+def test_v1_hierarchies_systemd_manages_are_refused_too(tmp_path, controllers):
+    cg = Cgroups(Layout("legacy", (Hierarchy(str(tmp_path), 1, controllers),)), SYSTEMD_PARENT)
     with pytest.raises(VzStateError):
         cg.create("101")
+
+
+def test_refusal_is_decided_before_anything_is_made(tmp_path):
+    # freezer listed first: it would be made if hierarchies were handled one by one
+    freezer, memory = tmp_path / "freezer", tmp_path / "memory"
+    freezer.mkdir()
+    memory.mkdir()
+    cg = Cgroups(Layout("legacy", (Hierarchy(str(freezer), 1, ("freezer",)), Hierarchy(str(memory), 1, ("memory",)))),
+                 SYSTEMD_PARENT)
+    with pytest.raises(VzStateError):
+        cg.create("101")
+    assert os.listdir(freezer) == [] and os.listdir(memory) == []
+
+
+def test_error_for_another_unit_does_not_send_to_the_role(tmp_path):
+    cg = Cgroups(Layout("unified", (Hierarchy(str(tmp_path), 2, ()),)), "machine.slice/mine.scope")
+    with pytest.raises(VzStateError) as err:
+        cg.create("101")
+    assert "systemctl start mine.scope)" in str(err.value)
+    assert "vz_host" not in str(err.value)
 
 
 def test_existing_unit_cgroup_is_used(tmp_path):
@@ -295,3 +318,20 @@ def test_controllers_enabled_from_the_root_without_systemd(tmp_path, monkeypatch
     assert written == [("cgroup.subtree_control", "+cpuset"), ("cgroup.subtree_control", "+memory"),
                        ("a/cgroup.subtree_control", "+cpu"), ("a/cgroup.subtree_control", "+memory"),
                        ("a/vz/cgroup.subtree_control", "+cpu"), ("a/vz/cgroup.subtree_control", "+memory")]
+
+
+def test_last_container_turns_the_delegated_units_controllers_off(tmp_path, monkeypatch):
+    unit = tmp_path / SYSTEMD_PARENT
+    (unit / ".vzkit-holder").mkdir(parents=True)
+    (unit / "cgroup.subtree_control").write_text("cpu memory pids\n")
+    written = []
+    monkeypatch.setattr(cgroups, "_write", lambda path, value: written.append((os.path.relpath(path, tmp_path), value)))
+    cg = Cgroups(Layout("unified", (Hierarchy(str(tmp_path), 2, ()),)), SYSTEMD_PARENT)
+    cg.create("101")
+    cg.create("102")
+    written.clear()
+    cg.remove("101")
+    assert written == []  # 102 still there
+    cg.remove("102")
+    assert written == [(SYSTEMD_PARENT + "/cgroup.subtree_control", "-" + c) for c in ("cpu", "memory", "pids")]
+    assert unit.is_dir() and (unit / ".vzkit-holder").is_dir()
