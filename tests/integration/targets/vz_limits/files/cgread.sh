@@ -11,7 +11,7 @@ if [ -f "$root/cgroup.controllers" ]; then
     weight) echo "weight $(cat "$root/$c/cpu.weight")" ;;
     cpus) cat "$root/$c/cpuset.cpus" ;;
     oom_kills) awk '$1 == "oom_kill" {print $2}' "$root/$c/memory.events" ;;
-    cpu_ns) awk '$1 == "usage_usec" {print $2 * 1000}' "$root/$c/cpu.stat" ;;
+    cpu_ns) awk '$1 == "usage_usec" {print $2 "000"}' "$root/$c/cpu.stat" ;;  # as text: mawk prints big products as 3.05e+09
   esac
 else
   case "$what" in
