@@ -20,6 +20,8 @@ from . import _mounts as mounts
 from . import _netconf as netconf
 from . import _network as network
 from . import _process as process
+from . import _projids as projids
+from . import _projquota as projquota
 from . import _templates as templates
 from ._config import ConfFile
 from ._confine import Confinement, IdMap, device_allow_list
@@ -56,6 +58,7 @@ class Apply:
 
         def finish(directory):
             idshift.shift_tree(directory, IdMap(), self._idmap())  # templates are packed for uid 0
+            self._record_projid(directory)
             self._write_conf()  # before the rename: a config without its private area is re-created
 
         if self.obs.conf is None:  # the config is this run's own: undo removes it (and a failed start's log)
@@ -64,12 +67,19 @@ class Apply:
         # Undo destroys whatever of the container this run made (a layout removes only what is
         # the container's own), even when the failure comes after the private area is in place.
         self.undo.append(ctx.layout.destroy)
-        kwargs = {"items": ConfFile.parse(self.plan.conf_after).items()} if ctx.layout.name == "zfs" else {}
         try:
-            ctx.layout.create(self.plan.template, unpack, finish, **kwargs)
+            ctx.layout.create(self.plan.template, unpack, finish, items=ConfFile.parse(self.plan.conf_after).items())
         except BaseException:
             ctx.layout.clean_leftovers()
             raise
+
+    def _record_projid(self, directory):
+        """A simfs container claims its project id on its new directory: another container created at the
+        same time may have taken the planned one, so the config records the id the directory got."""
+        conf = ConfFile.parse(self.plan.conf_after)
+        if conf.get(projids.KEY):
+            conf.set(projids.KEY, str(projquota.projid_of(directory)[0]))
+            self.plan.conf_after = conf.render()
 
     def op_destroy(self):
         ctx = self.ctx

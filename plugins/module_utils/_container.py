@@ -21,6 +21,7 @@ from . import _netconf as netconf
 from . import _netplan as netplan
 from . import _network as network
 from . import _process as process
+from . import _projids as projids
 from . import _samples as samples
 from . import _templates as templates
 from ._config import ConfFile, VzGlobals, expand, read_conf
@@ -79,7 +80,7 @@ class Context:
                   os.path.join(g.get("VZ_LOG_DIR"), "%s.console.log" % ctid),
                   get_layout(layout_name, host, private=private, root=root, ctid=ctid,
                              zfs_dataset=own_dataset or spec.zfs_dataset or g.get("VE_ZFS_DATASET"),
-                             lock_dir=g.get("LOCKDIR")))
+                             lock_dir=g.get("LOCKDIR"), conf_dir=g.conf_dir))
         return ctx, conf
 
     def net_env(self):
@@ -154,6 +155,10 @@ def desired_conf(spec, ctx: Context, conf) -> ConfFile:
         new.set("VE_LAYOUT", ctx.layout.name)
         if ctx.layout.name == "zfs":
             new.set("VE_ZFS_DATASET", ctx.layout.parent)
+        if ctx.layout.name == "simfs" and ctx.globals.get("DISK_QUOTA") != "no":
+            projid = ctx.layout.new_projid()  # claimed at create; see _projids
+            if projid:
+                new.set(projids.KEY, str(projid))
         ostemplate = spec.ostemplate or ctx.globals.get("DEF_OSTEMPLATE")
         if ostemplate:
             new.set("OSTEMPLATE", ostemplate)
@@ -272,9 +277,11 @@ def _plan_existence(spec, ctx, obs, p: Plan) -> None:
                                    param="unprivileged", hint="stop it first (state: stopped), then change unprivileged")
             p.add("ids", idshift.idmap_of(before).uid_map().strip(), idshift.idmap_of(after).uid_map().strip(),
                   "shift the ownership of %s to the new id range" % ctx.private, "shift_ids")
-        if "DISKSPACE" in keys and "diskspace" in ctx.layout.capabilities["quota"]:
-            p.add("diskspace", before.get("DISKSPACE"), after.get("DISKSPACE"),
-                  "set the quota of %s to DISKSPACE %s" % (ctx.private, after.get("DISKSPACE") or "unlimited"), "diskspace")
+        quota_keys = [k for k in ("DISKSPACE", "DISKINODES") if k in keys]
+        if quota_keys and ctx.layout.enforces_diskspace(after) and (ctx.layout.name != "zfs" or "DISKSPACE" in keys):
+            wanted = ", ".join("%s %s" % (k, after.get(k) or "unlimited") for k in quota_keys)
+            p.add("diskspace", {k: before.get(k) for k in quota_keys}, {k: after.get(k) for k in quota_keys},
+                  "set the quota of %s to %s" % (ctx.private, wanted), "diskspace")
         if stays_running and any(k in limits.ENFORCED for k in keys):
             p.add("limits", None, None, "apply resource limits to the running container", "limits_live")
         if stays_running and any(k in RESTART_KEYS for k in keys):
@@ -336,10 +343,16 @@ def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
         "ostemplate": items.get("OSTEMPLATE"),
         "config": items,
         "console_log": ctx.console_log,
-        "unenforced": [k for k in limits.unenforced(items)  # a zfs container's DISKSPACE is its refquota
-                       if not (k == "DISKSPACE" and "diskspace" in ctx.layout.capabilities["quota"])],
+        "unenforced": [k for k in limits.unenforced(items) if not _quota_enforced(ctx.layout, k, items)],
         "usage": ctx.cgroups().usage(ctx.ctid) if state == "running" and obs.running else None,
     }
+
+
+def _quota_enforced(layout, key: str, items: dict) -> bool:
+    """DISKSPACE is a zfs container's refquota; DISKSPACE and DISKINODES are a simfs container's project
+    quota where the filesystem enforces it."""
+    kinds = ("DISKSPACE",) if layout.name == "zfs" else ("DISKSPACE", "DISKINODES")
+    return key in kinds and layout.enforces_diskspace(items)
 
 
 def ensure(spec, host, *, diff: bool = False) -> dict:

@@ -5,7 +5,7 @@
 """Thin ctypes wrappers for the Linux system calls Python 3.9's standard library lacks.
 
 Private to vzkit.vz; may change in any release. Target hosts need only the standard library, so
-mount, umount2, unshare, setns, pivot_root, openat2, prctl and bpf are called through libc here,
+mount, umount2, unshare, setns, pivot_root, openat2, quotactl_fd, prctl and bpf are called through libc here,
 each raising OSError with errno like the os module does.
 """
 from __future__ import annotations
@@ -50,6 +50,7 @@ RESOLVE_IN_ROOT = 0x10
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "ppc64": 203,
                    "s390x": 217, "i686": 217, "i386": 217, "armv7l": 218}
 _SYS_OPENAT2 = 437
+_SYS_QUOTACTL_FD = 443  # Linux 5.14; the same on every architecture, like openat2
 
 
 def _check(ret, what: str):
@@ -95,6 +96,12 @@ def openat2(dir_fd: int, path, flags: int, mode: int = 0, resolve: int = 0) -> i
     how = _OpenHow(flags | os.O_CLOEXEC, mode, resolve)
     return _check(_libc.syscall(ctypes.c_long(_SYS_OPENAT2), ctypes.c_int(dir_fd), _b(path),
                                 ctypes.byref(how), ctypes.c_size_t(ctypes.sizeof(how))), "openat2 %s" % path)
+
+
+def quotactl_fd(fd: int, cmd: int, qid: int, buf=None) -> int:
+    """quotactl(2) on the filesystem that holds fd (any fd, O_PATH too); buf is a ctypes buffer or None."""
+    return _check(_libc.syscall(ctypes.c_long(_SYS_QUOTACTL_FD), ctypes.c_uint(fd), ctypes.c_uint(cmd),
+                                ctypes.c_uint(qid), buf), "quotactl_fd")
 
 
 # prctl, seccomp and bpf (linux/prctl.h, linux/seccomp.h, linux/bpf.h). The programs themselves
@@ -181,6 +188,6 @@ def bpf_prog_detach(target_fd: int, prog_fd: int, attach_type: int) -> None:
     _check(_bpf(_BPF_PROG_DETACH, attr), "bpf_prog_detach")
 
 
-__all__ = ["mount", "umount", "unshare", "setns", "pivot_root", "openat2", "no_new_privs", "cap_bound_drop",
+__all__ = ["mount", "umount", "unshare", "setns", "pivot_root", "openat2", "quotactl_fd", "no_new_privs", "cap_bound_drop",
            "seccomp_set_filter", "bpf_prog_load", "bpf_prog_attach", "bpf_prog_detach"] + [
     n for n in dir() if n.startswith(("CLONE_", "MS_", "MNT_", "RESOLVE_", "PR_", "SECCOMP_", "BPF_"))]

@@ -13,7 +13,8 @@ Private to vzkit.vz; may change in any release.
 - Second level, per user and group inside: ``userquota@UID`` / ``groupquota@GID``, the names resolved
   in the container's own ``/etc/passwd`` and ``/etc/group`` (read without following links out of its
   tree) and mapped to host ids when the container is unprivileged.
-- simfs: usage only; its first-level quota needs ext4/xfs project quota (not done yet).
+- simfs: ext4/xfs project quota (see ``_quota_simfs``); where the filesystem keeps none, usage only,
+  and asking for a quota fails naming the mkfs feature or mount option that is missing.
 """
 from __future__ import annotations
 
@@ -22,13 +23,15 @@ from dataclasses import dataclass
 from . import _container as container
 from . import _idshift as idshift
 from . import _mounts as mounts
+from . import _quota_simfs as quota_simfs
 from . import _units as units
-from ._errors import VzConfigError, VzStateError, VzUnsupported
+from ._errors import VzConfigError, VzStateError
 from ._lock import ContainerLock
 from ._spec import ContainerSpec, validate_ctid
 from ._zfs import as_int
 
 INODES_ON_ZFS = "ZFS allocates inodes as it needs them, so there is no inode limit to set"
+GRACE_ON_ZFS = "ZFS has no soft limit, so there is no grace time"
 
 
 def parse_diskspace(text, *, param: str = "diskspace"):
@@ -62,6 +65,7 @@ class QuotaSpec:
     diskspace: tuple | None = None      # (barrier, limit) bytes, or None (leave as is)
     diskspace_text: str | None = None
     diskinodes: str | None = None
+    quotatime: str | None = None
     refreservation: bool | None = None
     users: tuple = ()
     groups: tuple = ()
@@ -74,6 +78,10 @@ class QuotaSpec:
         diskinodes = p.get("diskinodes")
         if diskinodes is not None:
             units.parse_pair(str(diskinodes), unit=units.UNIT_COUNT, param="diskinodes")
+        quotatime = p.get("quotatime")
+        if quotatime is not None and not str(quotatime).isdigit():
+            raise VzConfigError("%r is not a number of seconds" % quotatime, param="quotatime",
+                                hint="give the grace time in seconds, e.g. 604800 for a week (0: the kernel's default)")
         entries = {}
         for kind in ("users", "groups"):
             out, seen = [], set()
@@ -91,6 +99,7 @@ class QuotaSpec:
         text = units.format_pair(*parsed) if parsed else None
         return cls(ctid=validate_ctid(p.get("ctid")), diskspace=parsed, diskspace_text=text,
                    diskinodes=str(diskinodes) if diskinodes is not None else None,
+                   quotatime=str(quotatime) if quotatime is not None else None,
                    refreservation=p.get("refreservation"), users=entries["users"], groups=entries["groups"],
                    vz_conf=p.get("vz_conf") or "/etc/vz/vz.conf")
 
@@ -124,25 +133,11 @@ def ensure(spec: QuotaSpec, host, *, diff: bool = False) -> dict:
     ctx, conf = container.Context.build(ContainerSpec(ctid=spec.ctid, vz_conf=spec.vz_conf), host)
     if conf is None:
         raise VzStateError("container %s does not exist" % spec.ctid, param="ctid", hint="create it first (vz_container)")
-    if ctx.layout.name != "zfs":
-        return _simfs(spec, ctx, conf)
+    run = _zfs_run if ctx.layout.name == "zfs" else quota_simfs.run
     if host.check_mode:
-        return _zfs_run(spec, ctx, conf, check=True, diff=diff)
+        return run(spec, ctx, conf, check=True, diff=diff)
     with ContainerLock(ctx.globals.get("LOCKDIR"), spec.ctid):
-        return _zfs_run(spec, ctx, conf, check=False, diff=diff)
-
-
-def _simfs(spec, ctx, conf) -> dict:
-    if spec.diskspace is not None or spec.diskinodes is not None or spec.users or spec.groups or spec.refreservation:
-        raise VzUnsupported("disk quota on layout %s" % ctx.layout.name,
-                            "it needs ext4/xfs project quota (mkfs -O quota,project and the prjquota mount option, "
-                            "or xfs pquota), which vzkit does not manage yet", param="diskspace",
-                            hint="use layout zfs for quota now; vz_quota reports usage of %s containers" % ctx.layout.name)
-    res = ctx.host.run([ctx.host.bin("du"), "-s", "-x", "-B1", "--", ctx.private])
-    used = int(res.stdout.split()[0]) if res.stdout.split() else None
-    return {"changed": False, "actions": [],
-            "quota": {"ctid": spec.ctid, "layout": ctx.layout.name, "diskspace": None, "used": used,
-                      "available": None, "users": [], "groups": []}}
+        return run(spec, ctx, conf, check=False, diff=diff)
 
 
 def _zfs_run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
@@ -168,9 +163,9 @@ def _zfs_run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
         new.set(key, value)
     for w in _warnings(spec, ctx.conf_path):
         ctx.host.warn(w)
-    before = {k: conf.get(k) for k in ("DISKSPACE", "DISKINODES")}
+    before = {k: conf.get(k) for k in ("DISKSPACE", "DISKINODES", "QUOTATIME")}
     before.update({prop: as_int(current.get(prop)) or None for prop in sets})
-    after = {k: new.get(k) for k in ("DISKSPACE", "DISKINODES")}
+    after = {k: new.get(k) for k in ("DISKSPACE", "DISKINODES", "QUOTATIME")}
     after.update({prop: (value if value != "none" else None) for prop, value in sets.items()})
     if actions and not check:
         if conf_keys:
@@ -205,6 +200,8 @@ def _plan_zfs(spec, layout, items: dict, current: dict, wanted: dict) -> tuple:
             actions.append("set refreservation of %s to %s" % (layout.dataset, units.format_size(want)))
     if spec.diskinodes is not None and items.get("DISKINODES") != spec.diskinodes:
         conf_keys["DISKINODES"] = spec.diskinodes
+    if spec.quotatime is not None and items.get("QUOTATIME") != spec.quotatime:
+        conf_keys["QUOTATIME"] = spec.quotatime
     for kind in ("user", "group"):
         for entry, inner, host_id in wanted[kind]:
             prop = "%squota@%d" % (kind, host_id)
@@ -218,6 +215,8 @@ def _warnings(spec, conf_path: str) -> list:
     out = []
     if spec.diskinodes is not None:
         out.append("`diskinodes`: stored in %s, not enforced: %s" % (conf_path, INODES_ON_ZFS))
+    if spec.quotatime is not None:
+        out.append("`quotatime`: stored in %s, not enforced: %s" % (conf_path, GRACE_ON_ZFS))
     if spec.diskspace is not None and spec.diskspace[0] != spec.diskspace[1]:
         out.append("`diskspace`: the barrier %s is stored, not enforced: ZFS has no soft limit; the limit %s is"
                    % (units.format_size(spec.diskspace[0]), units.format_size(spec.diskspace[1])))
@@ -243,4 +242,4 @@ def _describe(ctid, layout, items, current, users, groups, idmap) -> dict:
             "users": listing(users, "user", idmap.host_uid), "groups": listing(groups, "group", idmap.host_gid)}
 
 
-__all__ = ["QuotaSpec", "Entry", "ensure", "parse_diskspace", "read_ids", "resolve", "INODES_ON_ZFS"]
+__all__ = ["QuotaSpec", "Entry", "ensure", "parse_diskspace", "read_ids", "resolve", "INODES_ON_ZFS", "GRACE_ON_ZFS"]

@@ -15,8 +15,13 @@ description:
     C(vzctl set --diskspace --quotaugidlimit) did on OpenVZ.
   - On the C(zfs) layout the first level is the dataset's C(refquota) (optionally reserved with
     C(refreservation)) and the second level its C(userquota@UID) / C(groupquota@GID) properties.
-  - On the C(simfs) layout only usage is reported; its quota needs ext4/xfs project quota, which vzkit
-    does not manage yet, and asking for one fails with the reason.
+  - On the C(simfs) layout the first level is ext4/xfs project quota. The container's files carry its own
+    project id (C(DISK_PROJID) in C(CTID.conf), given at creation, or here to a container made before the
+    filesystem kept project quota, whose files are then tagged once); C(DISKSPACE) and C(DISKINODES) become
+    the id's soft and hard limits, and C(df) inside the container shows the quota as the size of its root.
+    The host filesystem needs ext4's C(quota,project) features and the C(prjquota) mount option, or xfs's
+    C(pquota) mount option; where they are missing, usage alone is reported, and asking for a quota fails
+    naming what to add.
 author:
   - vzkit.vz contributors (@vzkit)
 extends_documentation_fragment:
@@ -29,7 +34,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows C(DISKSPACE), C(DISKINODES) and each changed ZFS property before and after.
+      - The diff shows C(DISKSPACE), C(DISKINODES), C(QUOTATIME) and each changed ZFS property (zfs) or the
+        project id (simfs) before and after.
   idempotent:
     support: full
   platform:
@@ -47,14 +53,28 @@ options:
       - On ZFS the limit becomes C(refquota), so writes inside stop at it (snapshots do not count against
         it). ZFS has no soft limit - a lower barrier is stored and reported, not enforced. Sizes are compared
         in bytes, so V(10G) and V(10485760) are the same request.
+      - On simfs the barrier is the project's soft limit (writes past it succeed until the grace time,
+        O(quotatime), runs out) and the limit its hard limit, both in whole KiB.
     type: str
   diskinodes:
     description:
-      - OpenVZ's C(DISKINODES). Stored in C(CTID.conf) but not enforced on ZFS, which allocates inodes as it
-        needs them (a warning says so).
+      - OpenVZ's C(DISKINODES), C(LIMIT) or C(BARRIER:LIMIT) in files and directories. On simfs the
+        project's inode soft and hard limits. Stored in C(CTID.conf) but not enforced on ZFS, which allocates
+        inodes as it needs them (a warning says so).
+    type: str
+  quotatime:
+    description:
+      - OpenVZ's C(QUOTATIME), in seconds - how long writes past a barrier (of O(diskspace) or O(diskinodes))
+        are allowed. Stored in C(CTID.conf).
+      - On simfs it is set as the project quota grace time of the host filesystem. The kernel keeps one per
+        filesystem, not per container, so it applies to every container on that filesystem (a warning says so).
+        V(0) means the kernel's default (a week).
+      - On ZFS, which has no soft limit, it is stored, not enforced (a warning says so).
     type: str
   refreservation:
-    description: Reserve the limit for the container in the pool (C(refreservation)), or remove the reservation.
+    description:
+      - Reserve the limit for the container in the pool (C(refreservation)), or remove the reservation.
+      - Only on the C(zfs) layout.
     type: bool
   users:
     description:
@@ -62,6 +82,7 @@ options:
         (never the host's); numbers are taken as they are. On an unprivileged container the quota is set on
         the mapped host id.
       - Users not listed keep their quota.
+      - Only on the C(zfs) layout; a simfs container's files share the host filesystem's user quota.
     type: list
     elements: dict
     suboptions:
@@ -88,6 +109,7 @@ options:
         required: true
 notes:
   - Needs root on the target, and the C(zfs) command for zfs-layout containers.
+  - Project quota on simfs needs Linux 5.14 or later (C(quotactl_fd)); no quota tools are needed.
 seealso:
   - module: vzkit.vz.vz_container
   - module: vzkit.vz.vz_snapshot
@@ -114,6 +136,13 @@ EXAMPLES = r"""
     groups:
       - {name: www-data, quota: 5G}
 
+- name: A simfs container on ext4 (quota,project; mounted with prjquota) or xfs (pquota) - soft and hard limits
+  vzkit.vz.vz_quota:
+    ctid: "102"
+    diskspace: 9G:10G
+    diskinodes: "200000:220000"
+    quotatime: "86400"
+
 - name: Report usage only
   vzkit.vz.vz_quota:
     ctid: "101"
@@ -135,8 +164,24 @@ quota:
     dataset:
       description: Its dataset (zfs layout).
       type: str
+    filesystem:
+      description: The host filesystem of a simfs container's private area - C(type), C(mount_point), C(source).
+      type: dict
+      sample: {type: ext4, mount_point: /vz, source: /dev/sdb1}
+    projid:
+      description: The project id of a simfs container's files (simfs, where the filesystem keeps project quota).
+      type: int
+      sample: 101
+    quotatime:
+      description: The filesystem's project quota grace time in seconds (simfs, where enforced).
+      type: int
+    grace_ends:
+      description:
+        - When a simfs container's grace time runs out (epoch seconds) for C(blocks) and C(inodes), or null
+          while it is under its barrier.
+      type: dict
     diskspace:
-      description: C(barrier) and C(limit) in bytes (null - none); null on simfs.
+      description: C(barrier) and C(limit) in bytes (null - none); null on a simfs filesystem without project quota.
       type: dict
     refreservation:
       description: Bytes reserved in the pool, or null.
@@ -145,10 +190,13 @@ quota:
       description: Bytes the container's files use.
       type: int
     available:
-      description: Bytes it can still write (zfs layout).
+      description: Bytes it can still write before its limit (null - no limit, or usage only on simfs).
       type: int
     diskinodes:
-      description: C(value) from the config, C(enforced) (always false on ZFS) and the C(reason).
+      description:
+        - C(value) from the config and C(enforced) - always false on ZFS, with the C(reason); on simfs where
+          enforced, also the C(barrier), C(limit) and files C(used); where not, the C(reason) names what the
+          filesystem lacks.
       type: dict
     users:
       description: Users of the container with a quota or any usage - C(name), C(id), C(host_id), C(quota), C(used).
@@ -164,8 +212,8 @@ actions:
   type: list
   elements: str
 diff:
-  description: Before and after of C(DISKSPACE), C(DISKINODES) and each changed property.
-  returned: when diff mode is on and the layout is zfs
+  description: Before and after of C(DISKSPACE), C(DISKINODES), C(QUOTATIME) and each changed property (zfs) or C(DISK_PROJID) (simfs).
+  returned: when diff mode is on, except for a simfs container on a filesystem without project quota
   type: dict
 """
 
@@ -181,6 +229,7 @@ def argument_spec() -> dict:
         ctid=dict(type="str", required=True, aliases=["name"]),
         diskspace=dict(type="str"),
         diskinodes=dict(type="str"),
+        quotatime=dict(type="str"),
         refreservation=dict(type="bool"),
         users=dict(type="list", elements="dict", options=entry),
         groups=dict(type="list", elements="dict", options=entry),

@@ -5,8 +5,8 @@
 """Layouts: where a container's files live. Private to vzkit.vz; may change in any release.
 
 A layout implements ``exists``, ``create(template, unpack, finish)``, ``is_mounted``, ``mount``, ``umount``,
-``destroy`` and ``capabilities`` for a container's private area (``VE_PRIVATE``) and root area
-(``VE_ROOT``). It knows nothing of cgroups or networking.
+``destroy``, ``capabilities`` and ``enforces_diskspace(items)`` for a container's private area
+(``VE_PRIVATE``) and root area (``VE_ROOT``). It knows nothing of cgroups or networking.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ._zfs import ZfsLayout
 LAYOUTS = {"simfs": SimfsLayout, "zfs": ZfsLayout}
 
 
-def get_layout(name: str, host, *, private: str, root: str, ctid: str, zfs_dataset=None, lock_dir=None):
+def get_layout(name: str, host, *, private: str, root: str, ctid: str, zfs_dataset=None, lock_dir=None, conf_dir=None):
     try:
         cls = LAYOUTS[name]
     except KeyError:
@@ -25,7 +25,7 @@ def get_layout(name: str, host, *, private: str, root: str, ctid: str, zfs_datas
                             hint="use one of: %s" % ", ".join(sorted(LAYOUTS)))
     if cls is ZfsLayout:
         return cls(host, private=private, root=root, ctid=ctid, zfs_dataset=zfs_dataset, lock_dir=lock_dir)
-    return cls(host, private=private, root=root, ctid=ctid)
+    return cls(host, private=private, root=root, ctid=ctid, conf_dir=conf_dir, lock_dir=lock_dir)
 
 
 __all__ = ["LAYOUTS", "get_layout"]

@@ -10,12 +10,21 @@ Creation and destruction go through sibling directories whose names can never be
 (they start with a dot): ``.CTID.vzkit-partial`` while the template unpacks, renamed into place
 only when complete, and ``.CTID.vzkit-destroy`` while it is removed. A run killed at any point
 leaves only such a sibling, which the next run of the same container removes.
+
+First-level quota is ext4/xfs project quota: when the host filesystem can keep project ids, the new
+partial directory gets the container's id (``DISK_PROJID``, see ``_projids``) with inheritance before
+the template is unpacked, so every file inherits it; ``DISKSPACE`` and ``DISKINODES`` become the id's
+block and inode limits, set once the files are in place.
 """
 from __future__ import annotations
 
+import errno
 import os
 
 from .. import _mounts as mounts
+from .. import _projids as projids
+from .. import _projquota as projquota
+from .. import _units as units
 from .._errors import VzStateError
 
 # Directories destroy refuses to remove whatever a config says (a guard against a hand-edited
@@ -26,16 +35,42 @@ _NEVER = ("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/opt", "/proc"
 
 class SimfsLayout:
     name = "simfs"
-    capabilities = {"quota": [], "snapshots": False, "clones": False, "online_resize": False}
 
-    def __init__(self, host, *, private: str, root: str, ctid: str):
+    def __init__(self, host, *, private: str, root: str, ctid: str, conf_dir=None, lock_dir=None):
         self.host = host
         self.private = os.path.normpath(private)
         self.root = os.path.normpath(root)
         self.ctid = ctid
+        self.conf_dir = conf_dir or "/etc/vz/conf"
+        self.lock_dir = lock_dir or "/vz/lock"
         parent, base = os.path.split(self.private)
         self.partial = os.path.join(parent, ".%s.vzkit-partial" % base)
         self.doomed = os.path.join(parent, ".%s.vzkit-destroy" % base)
+        self._fs = None
+
+    @property
+    def capabilities(self) -> dict:
+        quota = ["diskspace", "diskinodes"] if self.fs().enforced() else []
+        return {"quota": quota, "snapshots": False, "clones": False, "online_resize": False}
+
+    def fs(self):
+        """Project quota support of the filesystem the private area is on (probed once per run)."""
+        if self._fs is None:
+            self._fs = projquota.probe(self.private)
+        return self._fs
+
+    def keeps_projids(self) -> bool:
+        """Whether the filesystem can carry project ids: xfs always, ext4 with its project feature."""
+        return self.fs().fstype == "xfs" or self.fs().accounting()
+
+    def enforces_diskspace(self, items: dict) -> bool:
+        return bool(items.get(projids.KEY)) and self.fs().enforced()
+
+    def new_projid(self) -> int | None:
+        """The id a new container would get (None: the filesystem keeps none); the create claims it."""
+        if not self.keeps_projids():
+            return None
+        return projids.choose(self.private, self.ctid, self.conf_dir, own=(self.private, self.partial))
 
     # ---- observation -------------------------------------------------------------------
     def exists(self) -> bool:
@@ -49,17 +84,28 @@ class SimfsLayout:
         return bool(mounts.mounts_at(mountinfo, self.root))
 
     # ---- changes -----------------------------------------------------------------------
-    def create(self, template: str, unpack, finish) -> None:
+    def create(self, template: str, unpack, finish, *, items=None) -> None:
         """Make the private area: unpack the template into a fresh partial directory, finish it
-        (ids, config), then rename it into place."""
+        (ids, config), then rename it into place.
+
+        ``items`` is the new config: with ``DISK_PROJID`` the empty directory first claims that id (or
+        the next free one, which ``finish`` then reads from the directory), and its limits are set after
+        the unpack.
+        """
         if os.path.lexists(self.private):
             raise VzStateError("private area %s already exists" % self.private,
                                hint="remove it, or choose another ctid or VE_PRIVATE")
         self.clean_leftovers()
         os.makedirs(os.path.dirname(self.partial), mode=0o755, exist_ok=True)
         os.mkdir(self.partial, 0o755)
+        wanted = (items or {}).get(projids.KEY)
+        if wanted:
+            projquota.check_parent(self.partial)
+            projids.claim(self.partial, self.private, self.ctid, self.conf_dir, self.lock_dir, wanted=int(wanted))
         unpack(self.partial)
         finish(self.partial)
+        if wanted and self.fs().enforced():
+            self.apply_diskspace(items, path=self.partial)
         os.rename(self.partial, self.private)
 
     def mount(self) -> None:
@@ -70,14 +116,28 @@ class SimfsLayout:
         mounts.unmount(self.root)
 
     def destroy(self) -> None:
-        """Remove the private and root areas, and nothing else."""
+        """Remove the private and root areas, and nothing else; then drop the project's limits."""
         if self.private in _NEVER or os.path.basename(self.private) != self.ctid:
             raise VzStateError("refusing to remove private area %s: its last component is not the ctid %s"
                                % (self.private, self.ctid), hint="remove it by hand if it really is this container's")
+        projid = self._own_projid()
         if os.path.lexists(self.private):
             os.rename(self.private, self.doomed)  # out of reach of the ctid's name before removal
         self.clean_leftovers()
         mounts.remove_mount_point(self.root)
+        if projid and self.fs().enforced():
+            # A record with no usage and no limits is dropped by the filesystem: the id is free again.
+            projquota.set_limits(os.path.dirname(self.private), projquota.PRJQUOTA, projid, (None, None, None, None))
+
+    def _own_projid(self) -> int:
+        for path in (self.private, self.partial):
+            if os.path.isdir(path) and not os.path.islink(path):
+                try:
+                    return projquota.projid_of(path)[0]
+                except OSError as e:
+                    if e.errno not in (errno.ENOTTY, errno.EOPNOTSUPP, errno.EINVAL):
+                        raise
+        return 0
 
     def clean_leftovers(self) -> None:
         for path in self.leftovers():
@@ -85,5 +145,24 @@ class SimfsLayout:
             # rm never follows symlinks, so links inside the tree cannot lead it out.
             self.host.run([self.host.bin("rm"), "-rf", "--one-file-system", "--", path])
 
+    # ---- quota -------------------------------------------------------------------------
+    def apply_diskspace(self, items: dict, *, path=None) -> None:
+        """DISKSPACE and DISKINODES as the limits of the container's project id."""
+        projid = items.get(projids.KEY)
+        if not projid:
+            return
+        projquota.require(self.fs(), projquota.PRJQUOTA, feature="disk quota of simfs containers", param="diskspace")
+        projquota.set_limits(path or self.private, projquota.PRJQUOTA, int(projid), wanted_limits(items))
 
-__all__ = ["SimfsLayout"]
+
+def wanted_limits(items: dict) -> tuple:
+    """(block soft, block hard, inode soft, inode hard) from DISKSPACE and DISKINODES (None: no limit)."""
+    bsoft = bhard = isoft = ihard = None
+    if items.get("DISKSPACE"):
+        bsoft, bhard = units.parse_pair(items["DISKSPACE"], unit=units.UNIT_KBYTES, param="DISKSPACE")
+    if items.get("DISKINODES"):
+        isoft, ihard = units.parse_pair(items["DISKINODES"], unit=units.UNIT_COUNT, param="DISKINODES")
+    return bsoft, bhard, isoft, ihard
+
+
+__all__ = ["SimfsLayout", "wanted_limits"]

@@ -236,6 +236,10 @@ class ZfsLayout:
         _rmdir(self.partial)
 
     # ---- quota -------------------------------------------------------------------------
+    @staticmethod
+    def enforces_diskspace(items: dict) -> bool:
+        return True  # the refquota, always
+
     def apply_diskspace(self, items: dict, *, dataset=None) -> None:
         """DISKSPACE's limit as the dataset's refquota (a new container, or a clone, starts with none)."""
         if items.get("DISKSPACE"):
