@@ -28,10 +28,11 @@ from ._config import ConfFile, VzGlobals, expand, read_conf
 from ._confine import Confinement
 from ._errors import VzConfigError, VzError, VzStateError
 from ._layouts import get_layout
+from ._layouts._zvol import VolumeSpec
 from ._lock import ContainerLock
 from ._apply import Apply
 from ._exec import check_running, run_in_container
-from ._spec import ContainerSpec, validate_ctid
+from ._spec import ZVOL_CREATE_ONLY, ZVOL_DEFAULTS, ContainerSpec, validate_ctid
 
 TARGET = {"present": None, "stopped": "stopped", "mounted": "mounted", "started": "running",
           "restarted": "running", "absent": "absent"}
@@ -153,8 +154,12 @@ def desired_conf(spec, ctx: Context, conf) -> ConfFile:
         new.set("VE_ROOT", ctx.root)
         new.set("VE_PRIVATE", ctx.private)
         new.set("VE_LAYOUT", ctx.layout.name)
-        if ctx.layout.name == "zfs":
+        if ctx.layout.name in ("zfs", "zvol"):
             new.set("VE_ZFS_DATASET", ctx.layout.parent)
+        if ctx.layout.name == "zvol":  # what the volume is made with, defaults written out
+            for key, value in dict(ZVOL_DEFAULTS, **spec.zvol).items():
+                if key != "DISKSPACE":
+                    new.set(key, value)
         if ctx.layout.name == "simfs" and ctx.globals.get("DISK_QUOTA") != "no":
             projid = ctx.layout.new_projid()  # claimed at create; see _projids
             if projid:
@@ -192,6 +197,8 @@ def desired_conf(spec, ctx: Context, conf) -> ConfFile:
         _set_or_unset(new, "NETIF", netconf.render_netif(full))
     for key, value in spec.limits.items():
         new.set(key, value)
+    if spec.zvol.get("DISKSPACE"):
+        new.set("DISKSPACE", spec.zvol["DISKSPACE"])
     for key, value in spec.config.items():
         if value is None:
             new.unset(key)
@@ -248,6 +255,16 @@ def _plan_existence(spec, ctx, obs, p: Plan) -> None:
         raise VzStateError("private area %s exists but container %s has no config %s"
                            % (ctx.private, spec.ctid, ctx.conf_path), param="ctid",
                            hint="it is not ours to overwrite: move it away, or pick another ctid")
+    if spec.zvol and ctx.layout.name != "zvol":
+        raise VzConfigError("container %s has layout %s; zvol applies to layout zvol" % (spec.ctid, ctx.layout.name),
+                            param="zvol", hint="leave zvol out, or create the container with layout: zvol")
+    if obs.conf is not None:
+        fixed = [k for k in ZVOL_CREATE_ONLY + ("ZVOL_COMPRESSION",) if k in spec.zvol and spec.zvol[k] != obs.conf.get(k)]
+        if fixed:
+            has = ", ".join("%s=%s" % (k, obs.conf.get(k)) for k in fixed)
+            p.warnings.append("`zvol`: container %s's volume was made with %s; a change of %s is not applied here "
+                              "(vz_zvol sets the compression; the rest is fixed at creation)"
+                              % (spec.ctid, has, ", ".join(fixed)))
     new = desired_conf(spec, ctx, obs.conf)
     p.conf_after = new.render()
     netplan.check_network_config(spec, ctx, obs.conf, new)
@@ -277,17 +294,30 @@ def _plan_existence(spec, ctx, obs, p: Plan) -> None:
                                    param="unprivileged", hint="stop it first (state: stopped), then change unprivileged")
             p.add("ids", idshift.idmap_of(before).uid_map().strip(), idshift.idmap_of(after).uid_map().strip(),
                   "shift the ownership of %s to the new id range" % ctx.private, "shift_ids")
-        quota_keys = [k for k in ("DISKSPACE", "DISKINODES") if k in keys]
-        if quota_keys and ctx.layout.enforces_diskspace(after) and (ctx.layout.name != "zfs" or "DISKSPACE" in keys):
-            wanted = ", ".join("%s %s" % (k, after.get(k) or "unlimited") for k in quota_keys)
-            p.add("diskspace", {k: before.get(k) for k in quota_keys}, {k: after.get(k) for k in quota_keys},
-                  "set the quota of %s to %s" % (ctx.private, wanted), "diskspace")
+        _plan_diskspace(ctx, obs, keys, before, after, p)
         if stays_running and any(k in limits.ENFORCED for k in keys):
             p.add("limits", None, None, "apply resource limits to the running container", "limits_live")
         if stays_running and any(k in RESTART_KEYS for k in keys):
             _plan_setmode(spec, keys, p)
         if stays_running and any(k in IDENTITY_KEYS for k in keys):
             p.add("identity", None, None, "apply hostname and nameservers to the running container", "identity_live")
+
+
+def _plan_diskspace(ctx, obs, keys, before: dict, after: dict, p: Plan) -> None:
+    """A changed DISKSPACE (and, on simfs, DISKINODES) applied: the refquota, the volume's size, or the
+    project's limits."""
+    layout = ctx.layout
+    quota_keys = [k for k in ("DISKSPACE", "DISKINODES") if k in keys and (k == "DISKSPACE" or layout.name == "simfs")]
+    if not quota_keys or not layout.enforces_diskspace(after):
+        return
+    if layout.name == "zvol":
+        action = layout.resize_plan(VolumeSpec.from_items(after, param="config").size, running=obs.mounted)
+    else:
+        wanted = ", ".join("%s %s" % (k, after.get(k) or "unlimited") for k in quota_keys)
+        action = "set the quota of %s to %s" % (ctx.private, wanted)
+    if action:
+        p.add("diskspace", {k: before.get(k) for k in quota_keys}, {k: after.get(k) for k in quota_keys}, action,
+              "diskspace")
 
 
 def _plan_setmode(spec, keys, p: Plan) -> None:
@@ -349,9 +379,9 @@ def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
 
 
 def _quota_enforced(layout, key: str, items: dict) -> bool:
-    """DISKSPACE is a zfs container's refquota; DISKSPACE and DISKINODES are a simfs container's project
-    quota where the filesystem enforces it."""
-    kinds = ("DISKSPACE",) if layout.name == "zfs" else ("DISKSPACE", "DISKINODES")
+    """DISKSPACE is a zfs container's refquota and a zvol container's volume size; DISKSPACE and DISKINODES
+    are a simfs container's project quota where the filesystem enforces it."""
+    kinds = ("DISKSPACE", "DISKINODES") if layout.name == "simfs" else ("DISKSPACE",)
     return key in kinds and layout.enforces_diskspace(items)
 
 

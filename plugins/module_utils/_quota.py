@@ -13,6 +13,8 @@ Private to vzkit.vz; may change in any release.
 - Second level, per user and group inside: ``userquota@UID`` / ``groupquota@GID``, the names resolved
   in the container's own ``/etc/passwd`` and ``/etc/group`` (read without following links out of its
   tree) and mapped to host ids when the container is unprivileged.
+- zvol: the volume's size is the first level (grown online, shrunk offline on ext4 only), the user and
+  group quota of the filesystem on it the second (see ``_quota_zvol``).
 - simfs: ext4/xfs project quota (see ``_quota_simfs``); where the filesystem keeps none, usage only,
   and asking for a quota fails naming the mkfs feature or mount option that is missing.
 """
@@ -24,6 +26,7 @@ from . import _container as container
 from . import _idshift as idshift
 from . import _mounts as mounts
 from . import _quota_simfs as quota_simfs
+from . import _quota_zvol as quota_zvol
 from . import _units as units
 from ._errors import VzConfigError, VzStateError
 from ._lock import ContainerLock
@@ -133,22 +136,28 @@ def ensure(spec: QuotaSpec, host, *, diff: bool = False) -> dict:
     ctx, conf = container.Context.build(ContainerSpec(ctid=spec.ctid, vz_conf=spec.vz_conf), host)
     if conf is None:
         raise VzStateError("container %s does not exist" % spec.ctid, param="ctid", hint="create it first (vz_container)")
-    run = _zfs_run if ctx.layout.name == "zfs" else quota_simfs.run
+    run = {"zfs": _zfs_run, "zvol": _zvol_run}.get(ctx.layout.name, quota_simfs.run)
     if host.check_mode:
         return run(spec, ctx, conf, check=True, diff=diff)
     with ContainerLock(ctx.globals.get("LOCKDIR"), spec.ctid):
         return run(spec, ctx, conf, check=False, diff=diff)
 
 
-def _zfs_run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
-    layout = ctx.layout
+def resolve_wanted(spec, private: str, conf) -> tuple:
+    """(id map, the container's users, its groups, {"user": [(entry, id, host id)], "group": [...]})."""
     idmap = idshift.idmap_of(conf.items())
-    users = read_ids(layout.private, "etc/passwd")
-    groups = read_ids(layout.private, "etc/group")
+    users = read_ids(private, "etc/passwd")
+    groups = read_ids(private, "etc/group")
     wanted = {"user": [(e,) + resolve(e, users, param="users[%d].name" % i, host_id=idmap.host_uid)
                        for i, e in enumerate(spec.users)],
               "group": [(e,) + resolve(e, groups, param="groups[%d].name" % i, host_id=idmap.host_gid)
                         for i, e in enumerate(spec.groups)]}
+    return idmap, users, groups, wanted
+
+
+def _zfs_run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
+    layout = ctx.layout
+    idmap, users, groups, wanted = resolve_wanted(spec, layout.private, conf)
     uids = sorted({idmap.host_uid(u) for u in users.values()} | {w[2] for w in wanted["user"]})
     gids = sorted({idmap.host_gid(g) for g in groups.values()} | {w[2] for w in wanted["group"]})
     props = (["refquota", "refreservation", "used", "referenced", "available"]
@@ -180,6 +189,10 @@ def _zfs_run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
     if diff:
         out["diff"] = {"before": before, "after": after}
     return out
+
+
+def _zvol_run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
+    return quota_zvol.run(spec, ctx, conf, resolve_wanted, check=check, diff=diff)
 
 
 def _plan_zfs(spec, layout, items: dict, current: dict, wanted: dict) -> tuple:
@@ -242,4 +255,4 @@ def _describe(ctid, layout, items, current, users, groups, idmap) -> dict:
             "users": listing(users, "user", idmap.host_uid), "groups": listing(groups, "group", idmap.host_gid)}
 
 
-__all__ = ["QuotaSpec", "Entry", "ensure", "parse_diskspace", "read_ids", "resolve", "INODES_ON_ZFS", "GRACE_ON_ZFS"]
+__all__ = ["QuotaSpec", "Entry", "ensure", "parse_diskspace", "read_ids", "resolve", "resolve_wanted", "INODES_ON_ZFS", "GRACE_ON_ZFS"]

@@ -2,13 +2,14 @@
 # Copyright: vzkit.vz contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Snapshots of zfs-layout containers: take (consistent), destroy, roll back, clone, list.
+"""Snapshots of zfs- and zvol-layout containers: take (consistent), destroy, roll back, clone, list.
 
 Private to vzkit.vz; may change in any release.
 
 - **Consistent:** a running container's cgroup is frozen around ``sync`` and ``zfs snapshot``, so no
   process of it writes while the snapshot is taken (the recipe's "snapshot behind the manager's back"
-  is what this replaces).
+  is what this replaces). On a zvol container the filesystem on the volume is frozen too (FIFREEZE), so
+  what the snapshot holds is a clean filesystem, not one that needs its journal replayed.
 - **Rollback that loses nothing:** rolling back to the latest snapshot is ``zfs rollback``. To an older
   one, unless ``destroy_newer``: the snapshot is cloned, the clone promoted and renamed into the
   container's place, and the former dataset - with the newer snapshots - is kept as
@@ -23,6 +24,7 @@ import os
 import time
 from dataclasses import dataclass
 
+from . import _blockdev as blockdev
 from . import _container as container
 from . import _idshift as idshift
 from . import _netconf as netconf
@@ -80,9 +82,9 @@ def _zfs_context(ctid: str, vz_conf: str, host, *, param: str = "ctid"):
     ctx, conf = container.Context.build(ContainerSpec(ctid=ctid, vz_conf=vz_conf), host)
     if conf is None:
         raise VzStateError("container %s does not exist" % ctid, param=param, hint="create it first (vz_container)")
-    if ctx.layout.name != "zfs":
-        raise VzUnsupported("snapshots of container %s" % ctid, "its layout is %s; snapshots need layout zfs"
-                            % ctx.layout.name, param=param, hint="create the container with layout: zfs")
+    if ctx.layout.name not in ("zfs", "zvol"):
+        raise VzUnsupported("snapshots of container %s" % ctid, "its layout is %s; snapshots need layout zfs or zvol"
+                            % ctx.layout.name, param=param, hint="create the container with layout: zfs or zvol")
     return ctx, conf
 
 
@@ -103,7 +105,7 @@ def describe(snap: Snapshot, ctid: str, current: bool) -> dict:
 def info(vz_conf: str, host, ctids=None) -> list:
     out = []
     for c in container.info(vz_conf, host, ctids):
-        if c["layout"] != "zfs" or c["state"] == "absent":
+        if c["layout"] not in ("zfs", "zvol") or c["state"] == "absent":
             continue
         ctx, _conf = _zfs_context(c["ctid"], vz_conf, host)
         out.extend(describe(s, c["ctid"], cur) for s, cur in family(ctx.layout))
@@ -159,6 +161,8 @@ def _plan(spec, ctx, layout, snaps, found):
         if found:
             return [], None
         how = "running container frozen" if obs.running else "container not running"
+        if layout.name == "zvol":
+            how += ", its filesystem frozen"
         return (["snapshot %s@%s (%s%s)" % (layout.dataset, spec.name, how, ", recursive" if spec.recursive else "")],
                 lambda: _take(spec, ctx, layout, obs.running))
     if spec.state == "absent":
@@ -180,18 +184,28 @@ def _plan(spec, ctx, layout, snaps, found):
 
 
 def _take(spec, ctx, layout, running: bool) -> None:
+    """cgroup frozen (no process of the container runs), then, on a zvol, its filesystem frozen (every
+    dirty block written, writers blocked), then the snapshot; thawed in the reverse order."""
     name = "%s@%s" % (layout.dataset, spec.name)
+    fs_frozen = layout.name == "zvol" and os.path.ismount(layout.private)
+    if fs_frozen:
+        blockdev.thaw(layout.private)  # a run killed while it was frozen left it so
     os.sync()
-    if not running:
-        layout.zfs.snapshot([name], recursive=spec.recursive)
-        return
-    groups = ctx.cgroups()
-    groups.freeze(spec.ctid)
+    groups = ctx.cgroups() if running else None
+    if groups:
+        groups.freeze(spec.ctid)
     try:
         os.sync()
-        layout.zfs.snapshot([name], recursive=spec.recursive)
+        if fs_frozen:
+            blockdev.freeze(layout.private)
+        try:
+            layout.zfs.snapshot([name], recursive=spec.recursive)
+        finally:
+            if fs_frozen:
+                blockdev.thaw(layout.private)
     finally:
-        groups.thaw(spec.ctid)
+        if groups:
+            groups.thaw(spec.ctid)
 
 
 # ---- rollback ----------------------------------------------------------------------------------
@@ -213,6 +227,11 @@ def _plan_rollback(spec, ctx, layout, snaps, found, obs):
                                hint="destroy the containers cloned from them, or roll back without destroy_newer")
         steps.append("roll %s back to %s, destroying the newer snapshots %s"
                      % (layout.dataset, snap.name, ", ".join(s.short for s in newer)))
+    elif layout.name == "zvol":
+        raise VzUnsupported("rolling volume %s back past newer snapshots while keeping them" % layout.dataset,
+                            "only the zfs layout keeps them (in a branch dataset)", param="destroy_newer",
+                            hint="set destroy_newer: true to destroy %s, or snapshot and clone instead"
+                                 % ", ".join(s.short for s in newer))
     else:
         steps.append("roll %s back to %s, keeping the current state and newer snapshots in %s"
                      % (layout.dataset, snap.name, _next_branch(layout)))
@@ -224,7 +243,11 @@ def _plan_rollback(spec, ctx, layout, snaps, found, obs):
         container.run_locked(ContainerSpec(ctid=spec.ctid, state="stopped", stop_timeout=spec.stop_timeout,
                                            vz_conf=spec.vz_conf), ctx)
         if current and (not newer or spec.destroy_newer):
+            if layout.name == "zvol":  # the filesystem goes while its volume's blocks change under it
+                layout.detach(layout.dataset)
             layout.zfs.rollback(snap.name, destroy_newer=bool(newer))
+            if layout.name == "zvol":
+                layout.reread(layout.dataset)
         else:
             _rollback_keeping(layout, snap)
         if was_running:
@@ -278,7 +301,7 @@ def _plan_clone(spec, ctx, layout, snap: Snapshot):
             return [], None  # already this snapshot's clone
         raise VzStateError("container %s already exists" % spec.target_ctid, param="target_ctid",
                            hint="give the id of a container that does not exist yet")
-    tctx, _tconf = container.Context.build(ContainerSpec(ctid=spec.target_ctid, vz_conf=spec.vz_conf, layout="zfs",
+    tctx, _tconf = container.Context.build(ContainerSpec(ctid=spec.target_ctid, vz_conf=spec.vz_conf, layout=layout.name,
                                                          zfs_dataset=layout.parent), ctx.host)
     if tctx.layout.exists():
         raise VzStateError("dataset %s already exists" % tctx.layout.dataset, param="target_ctid",
@@ -289,7 +312,7 @@ def _plan_clone(spec, ctx, layout, snap: Snapshot):
 
 
 def _is_clone_of(layout, conf, ctid: str, snap: Snapshot) -> bool:
-    if conf.get("VE_LAYOUT") != "zfs" or conf.get("VE_ZFS_DATASET") != layout.parent:
+    if conf.get("VE_LAYOUT") != layout.name or conf.get("VE_ZFS_DATASET") != layout.parent:
         return False
     dataset = "%s/%s" % (layout.parent, ctid)
     return (layout.zfs.get([dataset], ["origin"]).get(dataset) or {}).get("origin") == snap.name
@@ -329,7 +352,7 @@ def _clone(spec, ctx, tctx, snap: Snapshot) -> None:
         try:
             tlayout.clean_leftovers()
             os.makedirs(os.path.dirname(tlayout.partial), mode=0o755, exist_ok=True)
-            tlayout.zfs.clone(snap.name, tlayout.partial_dataset, {"mountpoint": tlayout.partial, OWNER_PROP: tctx.ctid})
+            tlayout.clone_partial(snap.name)
             made = True
             tlayout.apply_diskspace(new.items(), dataset=tlayout.partial_dataset)
             templates.reset_identity(tlayout.partial)

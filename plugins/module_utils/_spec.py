@@ -38,7 +38,13 @@ OPTION_KEYS = {"HOSTNAME": "hostname", "NAMESERVER": "nameserver", "SEARCHDOMAIN
                "VE_ROOT": "vz.conf VE_ROOT", "VE_PRIVATE": "vz.conf VE_PRIVATE",
                "ORIGIN_SAMPLE": "config_sample", "CAPABILITY": "capability", "DEVICES": "devices",
                "FEATURES": "features", "LOCAL_UID": "unprivileged", "LOCAL_GID": "unprivileged",
-               "IP_ADDRESS": "ip_address", "NETIF": "netif", "VE_ZFS_DATASET": "zfs_dataset"}
+               "IP_ADDRESS": "ip_address", "NETIF": "netif", "VE_ZFS_DATASET": "zfs_dataset",
+               "ZVOL_BLOCKSIZE": "zvol.volblocksize", "ZVOL_SPARSE": "zvol.sparse", "ZVOL_FS": "zvol.fs",
+               "ZVOL_COMPRESSION": "zvol.compression"}
+# zvol options that are fixed when the volume is made (compared afterwards, never set again).
+ZVOL_CREATE_ONLY = ("ZVOL_BLOCKSIZE", "ZVOL_SPARSE", "ZVOL_FS")
+ZVOL_DEFAULTS = {"ZVOL_BLOCKSIZE": "16K", "ZVOL_SPARSE": "yes", "ZVOL_FS": "ext4"}
+ZVOL_COMPRESSIONS = ("on", "off", "lz4", "zstd", "gzip", "lzjb", "zle")
 
 
 def _is_ip(text: str) -> bool:
@@ -93,6 +99,37 @@ def _network_and_storage(p: dict) -> dict:
     return out
 
 
+def zvol_keys(z, *, prefix: str = "zvol.") -> dict:
+    """The zvol option (or vz_zvol's options, prefix "") as CTID.conf keys: DISKSPACE (the size) and ZVOL_*."""
+    if z is None:
+        return {}
+    out = {}
+    if z.get("size") is not None:
+        size = units.parse_size(str(z["size"]), unit=units.UNIT_BYTES, param=prefix + "size")
+        if not size:
+            raise VzConfigError("%s is not a size" % z["size"], param=prefix + "size", hint="give a size such as 10G")
+        out["DISKSPACE"] = units.format_pair(size, size)
+    if z.get("volblocksize") is not None:
+        bs = units.parse_size(str(z["volblocksize"]), unit=units.UNIT_BYTES, param=prefix + "volblocksize")
+        if bs not in tuple(2 ** n for n in range(12, 18)):
+            raise VzConfigError("%s is not a volblocksize" % z["volblocksize"], param=prefix + "volblocksize",
+                                hint="use 4K, 8K, 16K, 32K, 64K or 128K (16K suits most containers)")
+        out["ZVOL_BLOCKSIZE"] = units.format_size(bs)
+    if z.get("sparse") is not None:
+        out["ZVOL_SPARSE"] = "yes" if z["sparse"] else "no"
+    if z.get("fs") is not None:
+        if z["fs"] not in ("ext4", "xfs"):
+            raise VzConfigError("%r is not a filesystem vzkit makes on a volume" % z["fs"], param=prefix + "fs",
+                                hint="use ext4 or xfs")
+        out["ZVOL_FS"] = z["fs"]
+    if z.get("compression") is not None:
+        if str(z["compression"]).split("-", 1)[0] not in ZVOL_COMPRESSIONS:
+            raise VzConfigError("%r is not a ZFS compression" % z["compression"], param=prefix + "compression",
+                                hint="use one of: %s (zstd-N and gzip-N too)" % ", ".join(ZVOL_COMPRESSIONS))
+        out["ZVOL_COMPRESSION"] = str(z["compression"])
+    return out
+
+
 def validate_ctid(ctid, *, param: str = "ctid") -> str:
     text = str(ctid) if ctid is not None else ""
     if not CTID_RE.fullmatch(text) or text in (".", ".."):
@@ -134,7 +171,8 @@ class ContainerSpec:
     setmode: str = "fail"
     ip_address: tuple | None = None  # canonical address texts (IP_ADDRESS)
     netif: tuple | None = None       # _netconf.Netif entries as asked (MACs and host names may be None)
-    zfs_dataset: str | None = None   # parent dataset of the zfs layout (VE_ZFS_DATASET)
+    zfs_dataset: str | None = None   # parent dataset of the zfs and zvol layouts (VE_ZFS_DATASET)
+    zvol: dict = field(default_factory=dict)  # CTID.conf keys from the zvol option (DISKSPACE, ZVOL_*)
 
     @classmethod
     def from_params(cls, p: dict) -> "ContainerSpec":
@@ -186,10 +224,13 @@ class ContainerSpec:
                 option = next(o for o, k in LIMIT_OPTIONS.items() if k == key)
                 raise VzConfigError("%s (%s) and config.%s (%s) disagree" % (option, value, key, cfg[key]), param=option,
                                     hint="set it in one place")
+        zvol = zvol_keys(p.get("zvol"))
+        if zvol.get("DISKSPACE") and cfg.get("DISKSPACE") is not None and cfg["DISKSPACE"] != zvol["DISKSPACE"]:
+            raise VzConfigError("zvol.size and config.DISKSPACE disagree", param="zvol.size", hint="set it in one place")
         setmode = p.get("setmode") or "fail"
         if setmode not in SETMODES:
             raise VzConfigError("%r is not a setmode" % setmode, param="setmode", hint="use fail, restart or ignore")
-        return cls(ctid=ctid, state=state, ostemplate=ostemplate, layout=layout, limits=limit_values, setmode=setmode,
+        return cls(ctid=ctid, state=state, ostemplate=ostemplate, layout=layout, limits=limit_values, setmode=setmode, zvol=zvol,
                    **_network_and_storage(p),
                    config_sample=p.get("config_sample"), hostname=hostname,
                    nameserver=tuple(str(n) for n in nameserver) if nameserver is not None else None,
@@ -199,4 +240,4 @@ class ContainerSpec:
                    capability=lists.get("capability"), devices=lists.get("devices"), features=lists.get("features"))
 
 
-__all__ = ["STATES", "ContainerSpec", "validate_ctid"]
+__all__ = ["STATES", "ContainerSpec", "validate_ctid", "zvol_keys", "ZVOL_CREATE_ONLY", "ZVOL_DEFAULTS"]

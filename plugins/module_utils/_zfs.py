@@ -64,6 +64,13 @@ def create_argv(zfs: str, name: str, props: dict, *, parents: bool = False) -> l
     return [zfs, "create"] + (["-p"] if parents else []) + _opts(props) + [name]
 
 
+def volume_create_argv(zfs: str, name: str, size: int, props: dict, *, sparse: bool = False,
+                       volblocksize=None) -> list:
+    """A volume (zvol): -s leaves out the refreservation, -b sets the create-only volblocksize."""
+    argv = [zfs, "create"] + (["-s"] if sparse else []) + (["-b", str(volblocksize)] if volblocksize else [])
+    return argv + _opts(props) + ["-V", str(size), name]
+
+
 def clone_argv(zfs: str, snapshot: str, name: str, props: dict) -> list:
     return [zfs, "clone"] + _opts(props) + [snapshot, name]
 
@@ -209,6 +216,9 @@ class Zfs:
     def create(self, name: str, props: dict, *, parents: bool = False) -> None:
         self.run(create_argv(self.zfs, name, props, parents=parents))
 
+    def create_volume(self, name: str, size: int, props: dict, *, sparse: bool = False, volblocksize=None) -> None:
+        self.run(volume_create_argv(self.zfs, name, size, props, sparse=sparse, volblocksize=volblocksize))
+
     def clone(self, snapshot: str, name: str, props: dict) -> None:
         self.run(clone_argv(self.zfs, snapshot, name, props))
 
@@ -251,5 +261,5 @@ def require_owned(zfs: Zfs, name: str, ctid: str) -> None:
 
 
 __all__ = ["Zfs", "Snapshot", "validate_dataset", "validate_snapshot_name", "parse_get", "parse_names", "as_int",
-           "get_argv", "list_argv", "create_argv", "clone_argv", "snapshot_argv", "set_argv", "destroy_argv",
+           "get_argv", "list_argv", "create_argv", "volume_create_argv", "clone_argv", "snapshot_argv", "set_argv", "destroy_argv",
            "rollback_argv", "rename_argv", "promote_argv", "owned_by", "require_owned", "OWNER_PROP", "CACHE_PROP"]

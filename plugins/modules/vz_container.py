@@ -87,15 +87,48 @@ options:
         dataset made for a container carries C(vzkit:ctid=CTID); destroy removes only those, never
         recursively. Snapshots (M(vzkit.vz.vz_snapshot)) and two-level quota (M(vzkit.vz.vz_quota)) need it;
         C(DISKSPACE) in the config at creation becomes its C(refquota) (change it later with M(vzkit.vz.vz_quota)).
+      - V(zvol) puts it on a ZFS volume C(PARENT/CTID) of its own (see O(zvol)) - a GPT label, one partition, and
+        ext4 made as ploop makes it (or xfs), mounted at the private area; the volume's size is the container's
+        first-level quota, the filesystem's user and group quota its second (M(vzkit.vz.vz_quota)); snapshots
+        freeze the filesystem around C(zfs snapshot). M(vzkit.vz.vz_zvol) changes the volume afterwards.
+      - V(simfs) on xfs, or on ext4 with the C(quota,project) features, gives the container a project id of its
+        own (C(DISK_PROJID)); C(DISKSPACE) and C(DISKINODES) become its project quota where the filesystem
+        enforces it (see M(vzkit.vz.vz_quota)).
       - Defaults to C(VE_LAYOUT) from vz.conf, else V(simfs). A container's layout cannot change after creation.
     type: str
-    choices: [simfs, zfs]
+    choices: [simfs, zfs, zvol]
   zfs_dataset:
     description:
-      - With O(layout=zfs), the parent dataset of the containers' datasets (C(VE_ZFS_DATASET)), for example
-        V(vz/private); it must exist. Defaults to C(VE_ZFS_DATASET) from vz.conf. Saved in C(CTID.conf) at
-        creation; it cannot change afterwards.
+      - With O(layout=zfs) or O(layout=zvol), the parent dataset of the containers' datasets or volumes
+        (C(VE_ZFS_DATASET)), for example V(vz/private); it must exist. Defaults to C(VE_ZFS_DATASET) from vz.conf.
+        Saved in C(CTID.conf) at creation; it cannot change afterwards.
     type: str
+  zvol:
+    description:
+      - With O(layout=zvol), the container's volume, made when the container is created. Saved in C(CTID.conf)
+        as C(DISKSPACE) and C(ZVOL_BLOCKSIZE), C(ZVOL_SPARSE), C(ZVOL_FS), C(ZVOL_COMPRESSION).
+      - On an existing container, a changed O(zvol.size) resizes the volume as M(vzkit.vz.vz_zvol) does; the other
+        keys are fixed at creation, and a difference is reported as a warning, not applied.
+    type: dict
+    suboptions:
+      size:
+        description: The volume's size (C(K), C(M), C(G), C(T)); needed at creation (or C(DISKSPACE) in O(config)).
+        type: str
+      volblocksize:
+        description: The volume's block size, V(4K) to V(128K). Defaults to V(16K).
+        type: str
+      sparse:
+        description:
+          - Leave out the volume's C(refreservation), so it takes pool space only as it is written. Defaults to
+            V(true) at creation.
+        type: bool
+      fs:
+        description: The filesystem made on it. Defaults to V(ext4) at creation.
+        type: str
+        choices: [ext4, xfs]
+      compression:
+        description: The volume's C(compression), for example V(lz4). Defaults to the parent dataset's.
+        type: str
   config_sample:
     description:
       - Config sample applied at creation, as C(vzctl create --config NAME) does it, from
@@ -430,6 +463,15 @@ EXAMPLES = r"""
     config:
       DISKSPACE: 10G
 
+- name: A container on a 10G sparse ZFS volume with 16K blocks, ext4 on it
+  vzkit.vz.vz_container:
+    ctid: "120"
+    state: started
+    ostemplate: debian-12-x86_64-minimal
+    layout: zvol
+    zfs_dataset: tank/vz
+    zvol: {size: 10G, volblocksize: 16K, sparse: true, fs: ext4, compression: lz4}
+
 - name: Use a test tree of its own (paths from another vz.conf)
   vzkit.vz.vz_container:
     ctid: "200"
@@ -548,6 +590,13 @@ def argument_spec() -> dict:
         ostemplate=dict(type="str"),
         layout=dict(type="str", choices=sorted(LAYOUTS)),
         zfs_dataset=dict(type="str"),
+        zvol=dict(type="dict", options=dict(
+            size=dict(type="str"),
+            volblocksize=dict(type="str"),
+            sparse=dict(type="bool"),
+            fs=dict(type="str", choices=["ext4", "xfs"]),
+            compression=dict(type="str"),
+        )),
         config_sample=dict(type="str"),
         hostname=dict(type="str"),
         nameserver=dict(type="list", elements="str"),

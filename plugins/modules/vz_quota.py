@@ -15,6 +15,10 @@ description:
     C(vzctl set --diskspace --quotaugidlimit) did on OpenVZ.
   - On the C(zfs) layout the first level is the dataset's C(refquota) (optionally reserved with
     C(refreservation)) and the second level its C(userquota@UID) / C(groupquota@GID) properties.
+  - On the C(zvol) layout the first level is the volume's size (O(diskspace)'s limit; grown online, shrunk
+    offline on ext4 only, as M(vzkit.vz.vz_zvol) does) and the second level the user and group quota of the
+    container's own filesystem on it (ext4 made with the C(quota) feature, mounted C(usrquota,grpquota); xfs
+    mounted C(uquota,gquota)).
   - On the C(simfs) layout the first level is ext4/xfs project quota. The container's files carry its own
     project id (C(DISK_PROJID) in C(CTID.conf), given at creation, or here to a container made before the
     filesystem kept project quota, whose files are then tagged once); C(DISKSPACE) and C(DISKINODES) become
@@ -53,6 +57,8 @@ options:
       - On ZFS the limit becomes C(refquota), so writes inside stop at it (snapshots do not count against
         it). ZFS has no soft limit - a lower barrier is stored and reported, not enforced. Sizes are compared
         in bytes, so V(10G) and V(10485760) are the same request.
+      - On zvol the limit is the volume's size (grown online; shrunk offline, ext4 only); a lower barrier is
+        stored, not enforced. It cannot be V(unlimited).
       - On simfs the barrier is the project's soft limit (writes past it succeed until the grace time,
         O(quotatime), runs out) and the limit its hard limit, both in whole KiB.
     type: str
@@ -82,7 +88,7 @@ options:
         (never the host's); numbers are taken as they are. On an unprivileged container the quota is set on
         the mapped host id.
       - Users not listed keep their quota.
-      - Only on the C(zfs) layout; a simfs container's files share the host filesystem's user quota.
+      - On the C(zfs) and C(zvol) layouts; a simfs container's files share the host filesystem's user quota.
     type: list
     elements: dict
     suboptions:
@@ -108,7 +114,7 @@ options:
         type: str
         required: true
 notes:
-  - Needs root on the target, and the C(zfs) command for zfs-layout containers.
+  - Needs root on the target, and the C(zfs) command for zfs- and zvol-layout containers.
   - Project quota on simfs needs Linux 5.14 or later (C(quotactl_fd)); no quota tools are needed.
 seealso:
   - module: vzkit.vz.vz_container
@@ -162,7 +168,7 @@ quota:
       description: Its layout.
       type: str
     dataset:
-      description: Its dataset (zfs layout).
+      description: Its dataset or volume (zfs and zvol layouts).
       type: str
     filesystem:
       description: The host filesystem of a simfs container's private area - C(type), C(mount_point), C(source).
@@ -175,6 +181,9 @@ quota:
     quotatime:
       description: The filesystem's project quota grace time in seconds (simfs, where enforced).
       type: int
+    volume:
+      description: A zvol container's volume, as M(vzkit.vz.vz_zvol) returns it.
+      type: dict
     grace_ends:
       description:
         - When a simfs container's grace time runs out (epoch seconds) for C(blocks) and C(inodes), or null

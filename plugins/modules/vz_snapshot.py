@@ -7,17 +7,21 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: vz_snapshot
-short_description: Snapshots of zfs-layout containers - consistent, rolled back without loss, cloned
+short_description: Snapshots of zfs- and zvol-layout containers - consistent, rolled back without loss, cloned
 version_added: 0.1.0
 description:
-  - Takes, destroys and rolls back ZFS snapshots of a container on the C(zfs) layout, and clones a new
-    container from one, through the C(zfs) command (OpenZFS 2.x, or zfs-fuse).
+  - Takes, destroys and rolls back ZFS snapshots of a container on the C(zfs) layout (its dataset) or the C(zvol)
+    layout (its volume), and clones a new container from one, through the C(zfs) command (OpenZFS 2.x, or
+    zfs-fuse for the C(zfs) layout).
   - A running container's snapshot is consistent - its cgroup is frozen around C(sync) and C(zfs snapshot),
-    so none of its processes writes while it is taken - and the container runs on afterwards.
+    so none of its processes writes while it is taken - and the container runs on afterwards. On the C(zvol)
+    layout the filesystem on the volume is frozen as well (C(FIFREEZE), as C(fsfreeze) does), so the snapshot
+    holds a clean filesystem.
   - Rolling back to a snapshot that is not the latest keeps the newer ones unless O(destroy_newer) is set.
     The snapshot is cloned, promoted and put in the container's place, and the former state - with
     the newer snapshots - is kept in C(PARENT/.CTID.vzkit-branch-N), whose snapshots stay listed by
-    M(vzkit.vz.vz_snapshot_info) and can be rolled back to.
+    M(vzkit.vz.vz_snapshot_info) and can be rolled back to. A C(zvol) container cannot keep them so - there,
+    rolling back past newer snapshots needs O(destroy_newer).
   - Runs on one container serialize through its lock with M(vzkit.vz.vz_container).
 author:
   - vzkit.vz contributors (@vzkit)
@@ -42,7 +46,7 @@ attributes:
     platforms: linux
 options:
   ctid:
-    description: The container (on the C(zfs) layout).
+    description: The container (on the C(zfs) or C(zvol) layout).
     type: str
     required: true
   name:
@@ -85,7 +89,8 @@ options:
     type: int
     default: 60
 notes:
-  - Needs root on the target, the C(zfs) command and a container created with O(vzkit.vz.vz_container#module:layout=zfs).
+  - Needs root on the target, the C(zfs) command and a container created with O(vzkit.vz.vz_container#module:layout=zfs)
+    or O(vzkit.vz.vz_container#module:layout=zvol).
 seealso:
   - module: vzkit.vz.vz_snapshot_info
   - module: vzkit.vz.vz_container

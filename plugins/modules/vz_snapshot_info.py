@@ -7,10 +7,10 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: vz_snapshot_info
-short_description: List the snapshots of zfs-layout containers
+short_description: List the snapshots of zfs- and zvol-layout containers
 version_added: 0.1.0
 description:
-  - Lists the ZFS snapshots of containers on the C(zfs) layout, oldest first, with creation time and the
+  - Lists the ZFS snapshots of containers on the C(zfs) and C(zvol) layouts, oldest first, with creation time and the
     space each holds - those of the container's dataset and those a rollback kept in a branch.
 author:
   - vzkit.vz contributors (@vzkit)
@@ -26,7 +26,7 @@ attributes:
     platforms: linux
 options:
   ctid:
-    description: Containers whose snapshots to list; every zfs-layout container when omitted.
+    description: Containers whose snapshots to list; every zfs- and zvol-layout container when omitted.
     type: list
     elements: str
     aliases: [name]

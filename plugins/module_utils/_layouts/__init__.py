@@ -13,8 +13,9 @@ from __future__ import annotations
 from .._errors import VzConfigError
 from ._simfs import SimfsLayout
 from ._zfs import ZfsLayout
+from ._zvol import ZvolLayout
 
-LAYOUTS = {"simfs": SimfsLayout, "zfs": ZfsLayout}
+LAYOUTS = {"simfs": SimfsLayout, "zfs": ZfsLayout, "zvol": ZvolLayout}
 
 
 def get_layout(name: str, host, *, private: str, root: str, ctid: str, zfs_dataset=None, lock_dir=None, conf_dir=None):
@@ -23,6 +24,8 @@ def get_layout(name: str, host, *, private: str, root: str, ctid: str, zfs_datas
     except KeyError:
         raise VzConfigError("unknown layout %r" % name, param="layout",
                             hint="use one of: %s" % ", ".join(sorted(LAYOUTS)))
+    if cls is ZvolLayout:
+        return cls(host, private=private, root=root, ctid=ctid, zfs_dataset=zfs_dataset, lock_dir=lock_dir, conf_dir=conf_dir)
     if cls is ZfsLayout:
         return cls(host, private=private, root=root, ctid=ctid, zfs_dataset=zfs_dataset, lock_dir=lock_dir)
     return cls(host, private=private, root=root, ctid=ctid, conf_dir=conf_dir, lock_dir=lock_dir)

@@ -146,6 +146,10 @@ class ZfsLayout:
         finally:
             _rmdir(where)
 
+    def clone_partial(self, snapshot: str) -> None:
+        """A new container's dataset from a snapshot, mounted at the partial directory (see _snapshots)."""
+        self.zfs.clone(snapshot, self.partial_dataset, {"mountpoint": self.partial, OWNER_PROP: self.ctid})
+
     def rename_unmounted(self, old: str, new: str, mountpoint: str) -> None:
         """Rename a dataset and give it its mountpoint. Unmounted first: zfs-fuse cannot rename a
         mounted dataset (always "busy"), and OpenZFS would remount it at the old path meanwhile."""

@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# Copyright: vzkit.vz contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The volume of a zvol container, as ``vz_zvol`` manages it. Private to vzkit.vz; may change in any release.
+
+The volume is made with its container (``vz_container`` with ``layout: zvol``). Afterwards its size is
+changed here (grown online; shrunk offline, ext4 only) and its compression set; the properties fixed at
+creation (``volblocksize``, sparseness, the filesystem) are compared with what is asked and a difference is
+refused, never "fixed" by re-creating anything.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from . import _container as container
+from . import _units as units
+from ._errors import VzConfigError, VzStateError
+from ._layouts._zvol import round_size
+from ._lock import ContainerLock
+from ._spec import ContainerSpec, validate_ctid, zvol_keys
+
+
+@dataclass(frozen=True)
+class ZvolSpec:
+    ctid: str
+    keys: dict           # CTID.conf keys asked for (DISKSPACE, ZVOL_*), as vz_container's zvol option
+    vz_conf: str = "/etc/vz/vz.conf"
+
+    @classmethod
+    def from_params(cls, p: dict) -> "ZvolSpec":
+        keys = zvol_keys({k: p.get(k) for k in ("size", "volblocksize", "sparse", "fs", "compression")}, prefix="")
+        return cls(ctid=validate_ctid(p.get("ctid")), keys=keys, vz_conf=p.get("vz_conf") or "/etc/vz/vz.conf")
+
+
+_OPTION = {"ZVOL_BLOCKSIZE": "volblocksize", "ZVOL_SPARSE": "sparse", "ZVOL_FS": "fs"}
+
+
+def ensure(spec: ZvolSpec, host, *, diff: bool = False) -> dict:
+    ctx, conf = container.Context.build(ContainerSpec(ctid=spec.ctid, vz_conf=spec.vz_conf), host)
+    if conf is None:
+        raise VzStateError("container %s does not exist" % spec.ctid, param="ctid",
+                           hint="create it with vzkit.vz.vz_container (layout: zvol, zvol: {size: ...})")
+    if ctx.layout.name != "zvol":
+        raise VzConfigError("container %s has layout %s, not zvol" % (spec.ctid, ctx.layout.name), param="ctid",
+                            hint="vz_zvol manages the volume of zvol-layout containers; see vz_quota for others")
+    if host.check_mode:
+        return _run(spec, ctx, conf, check=True, diff=diff)
+    with ContainerLock(ctx.globals.get("LOCKDIR"), spec.ctid):
+        return _run(spec, ctx, conf, check=False, diff=diff)
+
+
+def _run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
+    layout = ctx.layout
+    volume = layout.describe()
+    if volume["volsize"] is None:
+        raise VzStateError("volume %s is missing" % layout.dataset, param="ctid",
+                           hint="it holds the container's files; restore it from a snapshot or a backup")
+    _refuse_create_only(spec, volume)
+    running = os.path.ismount(layout.root)
+    actions, new = [], conf.copy()
+    size = None
+    if "DISKSPACE" in spec.keys:
+        size = round_size(units.parse_pair(spec.keys["DISKSPACE"], unit=units.UNIT_KBYTES, param="size")[1])
+        step = layout.resize_plan(size, running=running)
+        if step:
+            actions.append(step)
+        if conf.get("DISKSPACE") != units.format_pair(size, size):
+            new.set("DISKSPACE", units.format_pair(size, size))
+    compression = spec.keys.get("ZVOL_COMPRESSION")
+    if compression is not None and volume["compression"] != compression:
+        actions.append("set compression of %s to %s (data written from now on)" % (layout.dataset, compression))
+    if compression is not None and conf.get("ZVOL_COMPRESSION") != compression:
+        new.set("ZVOL_COMPRESSION", compression)
+    if new.render() != conf.render():
+        actions.insert(0, "write %s" % ctx.conf_path)
+    if actions and not check:
+        ctx.host.atomic_write(ctx.conf_path, new.render(), 0o644)
+        if size is not None:
+            layout.resize(size, running=running)
+        if compression is not None and volume["compression"] != compression:
+            layout.zfs.set(layout.dataset, {"compression": compression})
+        after = layout.describe()
+    else:
+        after = dict(volume)
+        if size is not None:
+            after["volsize"] = size
+        if compression is not None:
+            after["compression"] = compression
+    out = {"changed": bool(actions), "actions": actions, "zvol": dict(after, ctid=spec.ctid, running=running)}
+    if diff:
+        keys = ("volsize", "compression")
+        out["diff"] = {"before": {k: volume[k] for k in keys}, "after": {k: after[k] for k in keys}}
+    return out
+
+
+def _refuse_create_only(spec, volume: dict) -> None:
+    have = {"ZVOL_BLOCKSIZE": units.format_size(volume["volblocksize"]) if volume["volblocksize"] else None,
+            "ZVOL_SPARSE": "yes" if volume["sparse"] else "no", "ZVOL_FS": volume["fs"]}
+    for key, option in _OPTION.items():
+        if key in spec.keys and spec.keys[key] != have[key]:
+            raise VzConfigError("%s is fixed when the volume is made; %s has %s, not %s"
+                                % (option, volume["dataset"], have[key], spec.keys[key]), param=option,
+                                hint="leave %s out, or make a new container (a snapshot clone keeps it too)" % option)
+
+
+__all__ = ["ZvolSpec", "ensure"]
