@@ -65,6 +65,16 @@ def resize_partition_argv(sfdisk: str, device: str) -> list:
     return [sfdisk, "--quiet", "--no-reread", "--no-tell-kernel", "--force", "-N", "1", device]
 
 
+def rewrite_table_argv(sfdisk: str, device: str) -> list:
+    """A new GPT over a disk whose old one no longer fits it; signatures inside the partition stay."""
+    return [sfdisk, "--quiet", "--wipe", "never", "--wipe-partitions", "never", device]
+
+
+def single_partition_script(size: int) -> str:
+    """sfdisk input: GPT and partition 1 at 1 MiB, as partition_script() made it, of size bytes."""
+    return "label: gpt\nstart=1MiB, size=%dKiB, type=L\n" % (size // 1024)
+
+
 def partx_update_argv(partx: str, device: str) -> list:
     return [partx, "--update", "--nr", "1", device]
 
@@ -197,6 +207,7 @@ def thaw(mount_point: str) -> bool:
 
 
 __all__ = ["FILESYSTEMS", "GPT_OVERHEAD", "partition_script", "partition_argv", "relocate_gpt_argv",
+           "rewrite_table_argv", "single_partition_script",
            "resize_partition_argv", "partx_update_argv", "mkfs_argv", "mount_options", "grow_fs_argv",
            "shrink_fs_argv", "fsck_argv", "e2fsck_result", "partition_bytes", "check_shrink", "parse_dumpe2fs_used",
            "wait_for", "wait_gone", "size_of", "freeze", "thaw"]

@@ -274,6 +274,8 @@ def _plan_existence(spec, ctx, obs, p: Plan) -> None:
             raise VzConfigError("creating container %s needs a template" % spec.ctid, param="ostemplate",
                                 hint="set ostemplate, or DEF_OSTEMPLATE in vz.conf")
         p.template = templates.find_cache(ctx.globals.get("TEMPLATE"), name)
+        if ctx.layout.name == "zvol":
+            VolumeSpec.from_items(new.items())  # a volume without a size is refused in check mode too
         p.add("container", "absent", "stopped",
               "create container %s from template %s (layout %s)" % (spec.ctid, name, ctx.layout.name), "create")
         return

@@ -31,6 +31,7 @@ def run(spec, ctx, conf, resolve_wanted, *, check: bool, diff: bool) -> dict:
         raise VzUnsupported("refreservation on layout zvol", "a volume's reservation is fixed when it is made "
                             "(zvol.sparse)", param="refreservation", hint="leave refreservation out")
     actions, items = [], conf.items()
+    volsize_before = as_int(layout.volume().get("volsize"))
     mounted = os.path.ismount(layout.private)
     if not mounted:
         actions.append("mount the filesystem of %s at %s" % (layout.dataset, layout.private))
@@ -57,10 +58,10 @@ def run(spec, ctx, conf, resolve_wanted, *, check: bool, diff: bool) -> dict:
     for w in _warnings(spec, ctx.conf_path):
         ctx.host.warn(w)
     if actions and not check:
+        if resize:  # first: a refused or failed resize leaves the config as it was
+            layout.resize(VolumeSpec.from_items(new.items()).size, running=os.path.ismount(layout.root))
         if conf_keys:
             ctx.host.atomic_write(ctx.conf_path, new.render(), 0o644)
-        if resize:
-            layout.resize(VolumeSpec.from_items(new.items()).size, running=os.path.ismount(layout.root))
         for kind, host_id, limits in sets:
             projquota.set_limits(layout.private, KIND[kind], host_id, limits)
         sets, listing = _plan_users(spec, layout, conf, resolve_wanted, True, [])
@@ -76,7 +77,7 @@ def run(spec, ctx, conf, resolve_wanted, *, check: bool, diff: bool) -> dict:
                      "volume": volume, "users": listing.get("user", []), "groups": listing.get("group", [])}}
     if diff:
         keys = ("DISKSPACE", "DISKINODES", "QUOTATIME")
-        out["diff"] = {"before": dict({k: items.get(k) for k in keys}, volsize=as_int(layout.volume().get("volsize"))),
+        out["diff"] = {"before": dict({k: items.get(k) for k in keys}, volsize=volsize_before),
                        "after": dict({k: new.get(k) for k in keys}, volsize=volume["volsize"])}
     return out
 

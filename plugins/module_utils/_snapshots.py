@@ -360,6 +360,10 @@ def _clone(spec, ctx, tctx, snap: Snapshot) -> None:
             os.makedirs(os.path.dirname(tctx.conf_path), mode=0o755, exist_ok=True)
             tctx.host.atomic_write(tctx.conf_path, new.render(), 0o644)
             tlayout.rename_unmounted(tlayout.partial_dataset, tlayout.dataset, tlayout.private)
+            try:
+                os.rmdir(tlayout.partial)  # a volume's filesystem was mounted there (zvol)
+            except OSError:
+                pass
         except BaseException:
             try:
                 os.unlink(tctx.conf_path)

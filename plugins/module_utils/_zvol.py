@@ -57,7 +57,7 @@ def _run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
     if volume["volsize"] is None:
         raise VzStateError("volume %s is missing" % layout.dataset, param="ctid",
                            hint="it holds the container's files; restore it from a snapshot or a backup")
-    _refuse_create_only(spec, volume)
+    _refuse_create_only(spec, volume, conf)
     running = os.path.ismount(layout.root)
     actions, new = [], conf.copy()
     size = None
@@ -76,11 +76,11 @@ def _run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
     if new.render() != conf.render():
         actions.insert(0, "write %s" % ctx.conf_path)
     if actions and not check:
-        ctx.host.atomic_write(ctx.conf_path, new.render(), 0o644)
-        if size is not None:
+        if size is not None:  # first: a refused or failed resize leaves the config as it was
             layout.resize(size, running=running)
         if compression is not None and volume["compression"] != compression:
             layout.zfs.set(layout.dataset, {"compression": compression})
+        ctx.host.atomic_write(ctx.conf_path, new.render(), 0o644)
         after = layout.describe()
     else:
         after = dict(volume)
@@ -95,9 +95,10 @@ def _run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
     return out
 
 
-def _refuse_create_only(spec, volume: dict) -> None:
+def _refuse_create_only(spec, volume: dict, conf) -> None:
+    # Sparseness as made (a clone of a reserved volume has no refreservation of its own, yet is the same kind).
     have = {"ZVOL_BLOCKSIZE": units.format_size(volume["volblocksize"]) if volume["volblocksize"] else None,
-            "ZVOL_SPARSE": "yes" if volume["sparse"] else "no", "ZVOL_FS": volume["fs"]}
+            "ZVOL_SPARSE": conf.get("ZVOL_SPARSE") or ("yes" if volume["sparse"] else "no"), "ZVOL_FS": volume["fs"]}
     for key, option in _OPTION.items():
         if key in spec.keys and spec.keys[key] != have[key]:
             raise VzConfigError("%s is fixed when the volume is made; %s has %s, not %s"

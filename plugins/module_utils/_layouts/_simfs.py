@@ -101,7 +101,8 @@ class SimfsLayout:
         wanted = (items or {}).get(projids.KEY)
         if wanted:
             projquota.check_parent(self.partial)
-            projids.claim(self.partial, self.private, self.ctid, self.conf_dir, self.lock_dir, wanted=int(wanted))
+            claimed = projids.claim(self.partial, self.private, self.ctid, self.conf_dir, self.lock_dir, wanted=int(wanted))
+            items = dict(items, **{projids.KEY: str(claimed)})  # another create may have taken the planned id
         unpack(self.partial)
         finish(self.partial)
         if wanted and self.fs().enforced():

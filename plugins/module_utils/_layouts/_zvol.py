@@ -41,6 +41,7 @@ DEFAULT_VOLBLOCKSIZE = 16384
 ZVOL_KEYS = ("ZVOL_BLOCKSIZE", "ZVOL_SPARSE", "ZVOL_FS", "ZVOL_COMPRESSION")
 VOLUME_PROPS = ["volsize", "volblocksize", "refreservation", "compression", "volmode", OWNER_PROP]
 MIB = 1024 * 1024
+MIN_SIZE = 512 * MIB
 
 
 def round_size(size: int) -> int:
@@ -64,9 +65,9 @@ class VolumeSpec:
             raise VzConfigError("layout zvol needs the volume's size", param="%s.size" % param,
                                 hint="give zvol.size (or DISKSPACE in the config), e.g. 10G")
         _barrier, limit = units.parse_pair(items["DISKSPACE"], unit=units.UNIT_KBYTES, param="DISKSPACE")
-        if limit is None or limit < 64 * MIB:
+        if limit is None or limit < MIN_SIZE:
             raise VzConfigError("a volume of %s is too small" % units.format_size(limit), param="%s.size" % param,
-                                hint="give at least 64M (the ext4 journal alone takes 128M on larger volumes)")
+                                hint="give at least 512M (ext4's 128M journal and xfs's 300M minimum need it)")
         bs = units.parse_size(items.get("ZVOL_BLOCKSIZE") or str(DEFAULT_VOLBLOCKSIZE), unit=units.UNIT_BYTES,
                               param="%s.volblocksize" % param)
         if bs not in VOLBLOCKSIZES:
@@ -94,7 +95,15 @@ class ZvolLayout(ZfsLayout):
         return "/dev/zvol/%s" % dataset
 
     def partition(self, dataset: str) -> str:
-        return self.device(dataset) + "-part1"
+        """The kernel's node of partition 1 (/dev/zdNp1), found through the disk's link: udev renames the
+        disk's link when the volume is renamed, but not its partitions' (openzfs/zfs#4282)."""
+        return os.path.realpath(self.device(dataset)) + "p1"
+
+    def settle(self) -> None:
+        """Wait for udev to finish the events a change to the volume or its partition table queued."""
+        udevadm = self.host.which("udevadm")
+        if udevadm:
+            self.host.run([udevadm, "settle", "--timeout=30"], check=False)
 
     def volume(self, dataset=None) -> dict:
         name = dataset or self.dataset
@@ -102,8 +111,8 @@ class ZvolLayout(ZfsLayout):
 
     def fs_type(self, dataset=None) -> str:
         """The filesystem on the volume, as blkid reads it (the config may be gone while the volume is not)."""
-        res = self.host.run([self.host.bin("blkid"), "-o", "value", "-s", "TYPE", self.partition(dataset or self.dataset)],
-                            check=False)
+        res = self.host.run([self.host.bin("blkid"), "-p", "-o", "value", "-s", "TYPE",
+                             self.partition(dataset or self.dataset)], check=False)
         return res.stdout.strip() or "ext4"
 
     # ---- changes -----------------------------------------------------------------------
@@ -119,7 +128,9 @@ class ZvolLayout(ZfsLayout):
             props["compression"] = spec.compression
         self.zfs.create_volume(self.partial_dataset, spec.size, props, sparse=spec.sparse, volblocksize=spec.volblocksize)
         device = blockdev.wait_for(self.device(self.partial_dataset))
+        self.settle()
         self.host.run(blockdev.partition_argv(self.host.bin("sfdisk"), device), data=blockdev.partition_script().encode())
+        self.settle()
         part = blockdev.wait_for(self.partition(self.partial_dataset))
         mkfs = self.host.bin("mkfs.ext4" if spec.fs == "ext4" else "mkfs.xfs")
         self.host.run(blockdev.mkfs_argv(mkfs, spec.fs, part))
@@ -131,6 +142,8 @@ class ZvolLayout(ZfsLayout):
 
     def attach(self, dataset: str, mount_point: str, *, clone: bool = False) -> None:
         """Mount the volume's filesystem at mount_point (once), repairing it once if the mount fails."""
+        blockdev.wait_for(self.device(dataset))
+        self.settle()
         part = blockdev.wait_for(self.partition(dataset))
         rdev = os.stat(part).st_rdev
         here = [e for e in mounts.mounts_at(mounts.read_mountinfo(), mount_point)
@@ -143,7 +156,7 @@ class ZvolLayout(ZfsLayout):
         try:
             libc.mount(part, mount_point, fs, 0, options)
         except OSError as e:
-            if e.errno not in (errno.EUCLEAN, errno.EINVAL, errno.EIO):  # EUCLEAN is the kernel's EFSCORRUPTED
+            if e.errno not in (errno.EUCLEAN, errno.EIO):  # EUCLEAN is the kernel's EFSCORRUPTED
                 raise
             self._repair(part, fs, e)
             libc.mount(part, mount_point, fs, 0, options)
@@ -169,6 +182,8 @@ class ZvolLayout(ZfsLayout):
 
     def detach(self, dataset: str) -> None:
         """Unmount the volume's filesystem wherever it is mounted (binds of it too), deepest first."""
+        if not os.path.exists(self.device(dataset)):
+            return
         part = self.partition(dataset)
         if not os.path.exists(part):
             return
@@ -185,6 +200,7 @@ class ZvolLayout(ZfsLayout):
     def rename_unmounted(self, old: str, new: str, mountpoint: str) -> None:
         self.detach(old)
         self.zfs.rename(old, new)
+        self.settle()
         blockdev.wait_gone(self.device(old))
         self.attach(new, mountpoint)
 
@@ -218,7 +234,7 @@ class ZvolLayout(ZfsLayout):
 
     def clone_partial(self, snapshot: str) -> None:
         """A new container's volume from a snapshot, mounted at the partial directory (see _snapshots)."""
-        self.zfs.clone(snapshot, self.partial_dataset, {OWNER_PROP: self.ctid})
+        self.zfs.clone(snapshot, self.partial_dataset, {OWNER_PROP: self.ctid, "volmode": "full"})
         self.attach(self.partial_dataset, self.partial, clone=True)
 
     # ---- size: the first-level quota ----------------------------------------------------
@@ -244,14 +260,25 @@ class ZvolLayout(ZfsLayout):
         if size > current:
             return "grow volume %s from %s to %s, then its partition and filesystem%s" % (
                 self.dataset, units.format_size(current), units.format_size(size), " (online)" if running else "")
-        st = os.statvfs(self.private) if os.path.ismount(self.private) else None
-        used = (st.f_blocks - st.f_bfree) * st.f_frsize if st else 0
-        why = blockdev.check_shrink(self.fs_type(), size, used, running=running)
+        why = blockdev.check_shrink(self.fs_type(), size, self._used(), running=running)
         if why:
             raise VzUnsupported("shrinking volume %s to %s" % (self.dataset, units.format_size(size)), why,
                                 param="size", hint="keep the size, or copy the container to a new, smaller one")
         return "shrink the filesystem, partition and volume %s from %s to %s (offline)" % (
             self.dataset, units.format_size(current), units.format_size(size))
+
+    def _used(self) -> int:
+        """Bytes in use on the filesystem: statvfs when mounted, else ext4's superblock (dumpe2fs -h)."""
+        if os.path.ismount(self.private):
+            st = os.statvfs(self.private)
+            return (st.f_blocks - st.f_bfree) * st.f_frsize
+        res = self.host.run([self.host.bin("dumpe2fs"), "-h", self.partition(self.dataset)], check=False)
+        used = blockdev.parse_dumpe2fs_used(res.stdout) if res.rc == 0 else None
+        if used is None:
+            why = (res.stderr or res.stdout).strip()[-200:]
+            raise VzStateError("cannot read how much of %s is in use (%s)" % (self.partition(self.dataset), why),
+                               param="size", hint="mount the container (state: mounted) and try again")
+        return used
 
     def resize(self, size: int, *, running: bool) -> None:
         if self.resize_plan(size, running=running) is None:
@@ -271,23 +298,29 @@ class ZvolLayout(ZfsLayout):
         self.host.run(blockdev.relocate_gpt_argv(sfdisk, device))
         self.host.run(blockdev.resize_partition_argv(sfdisk, device), data=b",+\n")
         self.host.run(blockdev.partx_update_argv(self.host.bin("partx"), device))
+        self.settle()
         self.attach(self.dataset, self.private)
         fs = self.fs_type()
         bins = {"resize2fs": self.host.bin("resize2fs")} if fs == "ext4" else {"xfs_growfs": self.host.bin("xfs_growfs")}
         self.host.run(blockdev.grow_fs_argv(bins, fs, self.partition(self.dataset), self.private))
 
     def _shrink(self, size: int) -> None:
+        """Offline, ext4: check and shrink the filesystem, shrink the volume, then write the partition table
+        anew for the smaller disk (the old one's headers point past its end, so it is not edited)."""
         device, part = self.device(self.dataset), self.partition(self.dataset)
         self.detach(self.dataset)
-        self.host.run(blockdev.fsck_argv({"e2fsck": self.host.bin("e2fsck")}, "ext4", part, force=True))
+        res = self.host.run(blockdev.fsck_argv({"e2fsck": self.host.bin("e2fsck")}, "ext4", part, force=True), check=False)
+        usable, words = blockdev.e2fsck_result(res.rc)
+        if not usable:
+            raise VzStateError("e2fsck on %s: %s; the volume was not shrunk" % (part, words), param="size",
+                               hint="repair it by hand (e2fsck -f %s)" % part, cmd=res.argv, rc=res.rc,
+                               stdout=res.stdout, stderr=res.stderr)
         self.host.run(blockdev.shrink_fs_argv(self.host.bin("resize2fs"), part, blockdev.partition_bytes(size)))
-        sfdisk = self.host.bin("sfdisk")
-        self.host.run(blockdev.resize_partition_argv(sfdisk, device),
-                      data=(",%dKiB\n" % (blockdev.partition_bytes(size) // 1024)).encode())
-        self.host.run(blockdev.partx_update_argv(self.host.bin("partx"), device))
         self.zfs.set(self.dataset, {"volsize": size})
         _wait_size(device, size)
-        self.host.run(blockdev.relocate_gpt_argv(sfdisk, device))
+        self.host.run(blockdev.rewrite_table_argv(self.host.bin("sfdisk"), device),
+                      data=blockdev.single_partition_script(blockdev.partition_bytes(size)).encode())
+        self.settle()
         self.attach(self.dataset, self.private)
 
     def describe(self) -> dict:

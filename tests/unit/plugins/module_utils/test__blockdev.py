@@ -84,3 +84,14 @@ def test_volume_create_argv():
         "zfs", "create", "-s", "-b", "16384", "-o", "volmode=full", "-o", "vzkit:ctid=101", "-V", str(G),
         "tank/vz/.101.vzkit-partial"]
     assert _zfs.volume_create_argv("zfs", "tank/v", G, {}) == ["zfs", "create", "-V", str(G), "tank/v"]
+
+
+def test_shrink_rewrites_the_table_for_the_smaller_disk():
+    assert bd.rewrite_table_argv("sfdisk", DEV) == ["sfdisk", "--quiet", "--wipe", "never", "--wipe-partitions", "never", DEV]
+    assert bd.single_partition_script(1022 * M) == "label: gpt\nstart=1MiB, size=1046528KiB, type=L\n"
+
+
+def test_used_bytes_from_dumpe2fs():
+    text = "Filesystem volume name:   <none>\nBlock count:              261632\nFree blocks:              200000\nBlock size:               4096\n"
+    assert bd.parse_dumpe2fs_used(text) == (261632 - 200000) * 4096
+    assert bd.parse_dumpe2fs_used("garbage") is None

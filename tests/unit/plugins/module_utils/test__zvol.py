@@ -54,7 +54,7 @@ def test_volume_from_config(items, spec):
 
 
 @pytest.mark.parametrize("items, param", [
-    ({}, "zvol.size"), ({"DISKSPACE": "unlimited"}, "zvol.size"), ({"DISKSPACE": "32M"}, "zvol.size"),
+    ({}, "zvol.size"), ({"DISKSPACE": "unlimited"}, "zvol.size"), ({"DISKSPACE": "511M"}, "zvol.size"),
     ({"DISKSPACE": "1G", "ZVOL_BLOCKSIZE": "2K"}, "zvol.volblocksize"), ({"DISKSPACE": "1G", "ZVOL_FS": "ntfs"}, "zvol.fs"),
 ])
 def test_volume_refused(items, param):
