@@ -10,6 +10,7 @@ written by the caller through ``Host.atomic_write``.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -100,6 +101,26 @@ def read_conf(path: str):
         return None
 
 
+def numbers_in_configs(conf_dir: str, key: str, *, exclude: str) -> set:
+    """The whole numbers other containers' CTID.conf files hold for key (ranges, project ids)."""
+    out = set()
+    try:
+        names = os.listdir(conf_dir)
+    except OSError:
+        return out
+    for name in names:
+        if not name.endswith(".conf") or name[:-5] == exclude:
+            continue
+        try:
+            conf = read_conf(os.path.join(conf_dir, name))
+        except OSError:
+            continue
+        value = conf.get(key) if conf is not None else None
+        if value and value.isdigit():
+            out.add(int(value))
+    return out
+
+
 def expand(value: str, ctid: str) -> str:
     """Expand ``$VEID``/``${VEID}`` (and the newer ``$CTID``) as vzctl does in vz.conf paths."""
     for var in ("VEID", "CTID"):
@@ -149,7 +170,7 @@ def validate_key(key: str, *, param: str = "config") -> None:
                             hint="keys are upper case letters, digits and _, starting with a letter (e.g. NUMPROC)")
 
 
-__all__ = ["ConfFile", "ConfLine", "read_conf", "expand", "validate_value", "validate_key", "KEY_RE"]
+__all__ = ["ConfFile", "ConfLine", "read_conf", "numbers_in_configs", "expand", "validate_value", "validate_key", "KEY_RE"]
 
 
 # ---- global settings (vz.conf) -----------------------------------------------------------------

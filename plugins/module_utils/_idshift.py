@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import stat
 
-from ._config import ConfFile
+from ._config import numbers_in_configs
 from ._confine import IdMap
 from ._errors import VzConfigError, VzStateError
 
@@ -34,22 +34,7 @@ def idmap_of(items: dict) -> IdMap:
 
 def used_ranges(conf_dir: str, *, exclude: str) -> set:
     """First uids of the ranges other containers' configs hold."""
-    used = set()
-    try:
-        names = os.listdir(conf_dir)
-    except FileNotFoundError:
-        return used
-    for name in names:
-        if not name.endswith(".conf") or name[:-5] == exclude:
-            continue
-        try:
-            with open(os.path.join(conf_dir, name), encoding="utf-8") as fh:
-                value = ConfFile.parse(fh.read()).get("LOCAL_UID")  # the same reading as everywhere else
-        except OSError:
-            continue
-        if value and value.isdigit():
-            used.add(int(value))
-    return used
+    return numbers_in_configs(conf_dir, "LOCAL_UID", exclude=exclude)
 
 
 def allocate(conf_dir: str, ctid: str, base: int = DEFAULT_BASE) -> int:

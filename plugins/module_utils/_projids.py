@@ -19,7 +19,7 @@ import os
 import re
 
 from . import _projquota as projquota
-from ._config import read_conf
+from ._config import numbers_in_configs
 from ._lock import ContainerLock
 
 KEY = "DISK_PROJID"
@@ -34,19 +34,7 @@ def parse_etc_projid(text: str) -> set:
 
 def recorded(conf_dir: str, *, skip: str) -> set:
     """Ids in other containers' configs."""
-    out = set()
-    try:
-        names = os.listdir(conf_dir)
-    except OSError:
-        return out
-    for name in names:
-        if not name.endswith(".conf") or name == "%s.conf" % skip:
-            continue
-        conf = read_conf(os.path.join(conf_dir, name))
-        value = conf.get(KEY) if conf is not None else None
-        if value and value.isdigit():
-            out.add(int(value))
-    return out
+    return numbers_in_configs(conf_dir, KEY, exclude=skip)
 
 
 def on_siblings(private: str, *, own) -> set:
