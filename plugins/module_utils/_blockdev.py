@@ -21,6 +21,7 @@ FIFREEZE/FITHAW around a snapshot. Every tool used is in Debian's ``fdisk``, ``u
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import stat
@@ -185,23 +186,24 @@ def size_of(device: str) -> int:
 
 def freeze(mount_point: str) -> None:
     """FIFREEZE: writers block and every dirty block is on disk, so a snapshot of the device is clean."""
-    fd = os.open(mount_point, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        fcntl.ioctl(fd, FIFREEZE, 0)
-    finally:
-        os.close(fd)
+    _ioctl_on_dir(mount_point, FIFREEZE)
 
 
 def thaw(mount_point: str) -> bool:
     """FITHAW; False when the filesystem was not frozen (a run killed while frozen is undone by the next)."""
-    fd = os.open(mount_point, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        fcntl.ioctl(fd, FITHAW, 0)
-        return True
+        _ioctl_on_dir(mount_point, FITHAW)
     except OSError as e:
-        if e.errno == 22:  # EINVAL: not frozen
+        if e.errno == errno.EINVAL:  # not frozen
             return False
         raise
+    return True
+
+
+def _ioctl_on_dir(path: str, request: int) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.ioctl(fd, request, 0)
     finally:
         os.close(fd)
 

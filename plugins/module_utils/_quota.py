@@ -23,8 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import _container as container
-from . import _idshift as idshift
-from . import _mounts as mounts
+from . import _quota_ids as quota_ids
 from . import _quota_simfs as quota_simfs
 from . import _quota_zvol as quota_zvol
 from . import _units as units
@@ -107,31 +106,6 @@ class QuotaSpec:
                    vz_conf=p.get("vz_conf") or "/etc/vz/vz.conf")
 
 
-def read_ids(private: str, relpath: str) -> dict:
-    """name -> id from a passwd or group file inside the container's tree (links resolved inside)."""
-    text = mounts.read_in_root(private, relpath) or ""
-    out = {}
-    for line in text.splitlines():
-        if line.lstrip().startswith("#"):
-            continue  # a comment, as glibc reads these files
-        fields = line.split(":")
-        if len(fields) >= 3 and fields[2].isdigit():
-            out.setdefault(fields[0], int(fields[2]))
-    return out
-
-
-def resolve(entry: Entry, ids: dict, *, param: str, host_id) -> tuple:
-    """(container id, host id) of a user or group entry."""
-    if entry.name.isdigit():
-        inner = int(entry.name)
-    elif entry.name in ids:
-        inner = ids[entry.name]
-    else:
-        raise VzConfigError("no %s in the container" % entry.name, param=param,
-                            hint="names are looked up in the container's own files; create it there first, or give a number")
-    return inner, host_id(inner)
-
-
 def ensure(spec: QuotaSpec, host, *, diff: bool = False) -> dict:
     ctx, conf = container.Context.build(ContainerSpec(ctid=spec.ctid, vz_conf=spec.vz_conf), host)
     if conf is None:
@@ -143,21 +117,9 @@ def ensure(spec: QuotaSpec, host, *, diff: bool = False) -> dict:
         return run(spec, ctx, conf, check=False, diff=diff)
 
 
-def resolve_wanted(spec, private: str, conf) -> tuple:
-    """(id map, the container's users, its groups, {"user": [(entry, id, host id)], "group": [...]})."""
-    idmap = idshift.idmap_of(conf.items())
-    users = read_ids(private, "etc/passwd")
-    groups = read_ids(private, "etc/group")
-    wanted = {"user": [(e,) + resolve(e, users, param="users[%d].name" % i, host_id=idmap.host_uid)
-                       for i, e in enumerate(spec.users)],
-              "group": [(e,) + resolve(e, groups, param="groups[%d].name" % i, host_id=idmap.host_gid)
-                        for i, e in enumerate(spec.groups)]}
-    return idmap, users, groups, wanted
-
-
 def _zfs_run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
     layout = ctx.layout
-    idmap, users, groups, wanted = resolve_wanted(spec, layout.private, conf)
+    idmap, users, groups, wanted = quota_ids.resolve_wanted(spec, layout.private, conf)
     uids = sorted({idmap.host_uid(u) for u in users.values()} | {w[2] for w in wanted["user"]})
     gids = sorted({idmap.host_gid(g) for g in groups.values()} | {w[2] for w in wanted["group"]})
     props = (["refquota", "refreservation", "used", "referenced", "available"]
@@ -192,7 +154,7 @@ def _zfs_run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
 
 
 def _zvol_run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
-    return quota_zvol.run(spec, ctx, conf, resolve_wanted, check=check, diff=diff)
+    return quota_zvol.run(spec, ctx, conf, check=check, diff=diff)
 
 
 def _plan_zfs(spec, layout, items: dict, current: dict, wanted: dict) -> tuple:
@@ -238,13 +200,8 @@ def _warnings(spec, conf_path: str) -> list:
 
 def _describe(ctid, layout, items, current, users, groups, idmap) -> dict:
     def listing(names, kind, host_id):
-        out = []
-        for name, inner in sorted(names.items(), key=lambda t: t[1]):
-            h = host_id(inner)
-            quota, used = as_int(current.get("%squota@%d" % (kind, h))) or None, as_int(current.get("%sused@%d" % (kind, h)))
-            if quota or used:
-                out.append({"name": name, "id": inner, "host_id": h, "quota": quota, "used": used or 0})
-        return out
+        return quota_ids.listing(names, host_id, lambda h: (as_int(current.get("%squota@%d" % (kind, h))),
+                                                            as_int(current.get("%sused@%d" % (kind, h)))))
     refquota = as_int(current.get("refquota")) or None
     return {"ctid": ctid, "layout": "zfs", "dataset": layout.dataset,
             "diskspace": {"barrier": parse_diskspace(items["DISKSPACE"])[0] if items.get("DISKSPACE") else refquota,
@@ -255,4 +212,4 @@ def _describe(ctid, layout, items, current, users, groups, idmap) -> dict:
             "users": listing(users, "user", idmap.host_uid), "groups": listing(groups, "group", idmap.host_gid)}
 
 
-__all__ = ["QuotaSpec", "Entry", "ensure", "parse_diskspace", "read_ids", "resolve", "resolve_wanted", "INODES_ON_ZFS", "GRACE_ON_ZFS"]
+__all__ = ["QuotaSpec", "Entry", "ensure", "parse_diskspace", "INODES_ON_ZFS", "GRACE_ON_ZFS"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 
 from . import _projquota as projquota
+from . import _quota_ids as quota_ids
 from . import _units as units
 from ._errors import VzConfigError, VzUnsupported
 from ._layouts._zvol import VolumeSpec, round_size
@@ -25,7 +26,7 @@ GRACE_ON_ZVOL = "the volume's size is a hard limit, with no soft limit to give g
 KIND = {"user": projquota.USRQUOTA, "group": projquota.GRPQUOTA}
 
 
-def run(spec, ctx, conf, resolve_wanted, *, check: bool, diff: bool) -> dict:
+def run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
     layout = ctx.layout
     if spec.refreservation is not None:
         raise VzUnsupported("refreservation on layout zvol", "a volume's reservation is fixed when it is made "
@@ -54,7 +55,7 @@ def run(spec, ctx, conf, resolve_wanted, *, check: bool, diff: bool) -> dict:
                                     running=os.path.ismount(layout.root))
         if resize:
             actions.append(resize)
-    sets, listing = _plan_users(spec, layout, conf, resolve_wanted, mounted, actions)
+    sets, listing = _plan_users(spec, layout, conf, mounted, actions)
     for w in _warnings(spec, ctx.conf_path):
         ctx.host.warn(w)
     if actions and not check:
@@ -64,7 +65,7 @@ def run(spec, ctx, conf, resolve_wanted, *, check: bool, diff: bool) -> dict:
             ctx.host.atomic_write(ctx.conf_path, new.render(), 0o644)
         for kind, host_id, limits in sets:
             projquota.set_limits(layout.private, KIND[kind], host_id, limits)
-        sets, listing = _plan_users(spec, layout, conf, resolve_wanted, True, [])
+        sets, listing = _plan_users(spec, layout, conf, True, [])
     volume = layout.describe()
     if check and resize and spec.diskspace is not None:
         volume = dict(volume, volsize=round_size(spec.diskspace[1]))
@@ -82,14 +83,14 @@ def run(spec, ctx, conf, resolve_wanted, *, check: bool, diff: bool) -> dict:
     return out
 
 
-def _plan_users(spec, layout, conf, resolve_wanted, mounted: bool, actions: list) -> tuple:
+def _plan_users(spec, layout, conf, mounted: bool, actions: list) -> tuple:
     """([(kind, host id, limits) to set], {kind: listing}) for the users and groups asked for."""
     if not mounted:  # check mode on an unmounted volume: what was asked is what would be set
         for kind, entries in (("user", spec.users), ("group", spec.groups)):
             for e in entries:
                 actions.append("set %s quota of %s to %s" % (kind, e.name, units.format_size(e.quota)))
         return [], {}
-    idmap, users, groups, wanted = resolve_wanted(spec, layout.private, conf)
+    idmap, users, groups, wanted = quota_ids.resolve_wanted(spec, layout.private, conf)
     if wanted["user"] or wanted["group"]:
         fs = projquota.probe(layout.private)
         for kind in ("user", "group"):
@@ -108,19 +109,17 @@ def _plan_users(spec, layout, conf, resolve_wanted, mounted: bool, actions: list
 
 
 def _listing(layout, names: dict, kind: str, host_id) -> list:
-    out = []
     try:
         fs = projquota.probe(layout.private)
     except OSError:
-        return out
+        return []
     if not fs.accounting(KIND[kind]):
-        return out
-    for name, inner in sorted(names.items(), key=lambda t: t[1]):
-        h = host_id(inner)
+        return []
+
+    def read(h):
         have = projquota.get(layout.private, KIND[kind], h)
-        if have.block_hard or have.space:
-            out.append({"name": name, "id": inner, "host_id": h, "quota": have.block_hard, "used": have.space})
-    return out
+        return have.block_hard, have.space
+    return quota_ids.listing(names, host_id, read)
 
 
 def _warnings(spec, conf_path: str) -> list:

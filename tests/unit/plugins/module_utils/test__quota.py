@@ -9,6 +9,7 @@ import os
 import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils import _quota as quota
+from ansible_collections.vzkit.vz.plugins.module_utils import _quota_ids as quota_ids
 from ansible_collections.vzkit.vz.plugins.module_utils._confine import IdMap
 from ansible_collections.vzkit.vz.plugins.module_utils._quota import Entry, QuotaSpec
 from ansible_collections.vzkit.vz.tests.unit.plugins.module_utils._assert import refused
@@ -184,19 +185,19 @@ def fixture_private(tmp_path):
 
 
 def test_read_ids(private):
-    assert quota.read_ids(private, "etc/passwd") == {"root": 0, "daemon": 1, "www-data": 33, "bob": 1000, "nobody": 65534}
-    assert quota.read_ids(private, "etc/group") == {"root": 0, "adm": 4, "www-data": 33, "users": 100, "bob": 1000}
-    assert quota.read_ids(private, "/etc/group") == quota.read_ids(private, "etc/group")
+    assert quota_ids.read_ids(private, "etc/passwd") == {"root": 0, "daemon": 1, "www-data": 33, "bob": 1000, "nobody": 65534}
+    assert quota_ids.read_ids(private, "etc/group") == {"root": 0, "adm": 4, "www-data": 33, "users": 100, "bob": 1000}
+    assert quota_ids.read_ids(private, "/etc/group") == quota_ids.read_ids(private, "etc/group")
 
 
 def test_read_ids_missing(tmp_path):
-    assert quota.read_ids(str(tmp_path), "etc/passwd") == {}
+    assert quota_ids.read_ids(str(tmp_path), "etc/passwd") == {}
     (tmp_path / "etc").mkdir()
-    assert quota.read_ids(str(tmp_path), "etc/passwd") == {}
+    assert quota_ids.read_ids(str(tmp_path), "etc/passwd") == {}
     (tmp_path / "etc" / "passwd").mkdir()  # not a file
-    assert quota.read_ids(str(tmp_path), "etc/passwd") == {}
+    assert quota_ids.read_ids(str(tmp_path), "etc/passwd") == {}
     (tmp_path / "etc" / "group").write_text("")
-    assert quota.read_ids(str(tmp_path), "etc/group") == {}
+    assert quota_ids.read_ids(str(tmp_path), "etc/group") == {}
 
 
 def test_read_ids_resolves_links_inside_the_tree(tmp_path):
@@ -204,16 +205,16 @@ def test_read_ids_resolves_links_inside_the_tree(tmp_path):
     (tmp_path / "real-etc").mkdir()
     (tmp_path / "real-etc" / "passwd").write_text("inside:x:7:7::/:/bin/sh\n")
     os.symlink("/real-etc", str(tmp_path / "etc"))
-    assert quota.read_ids(str(tmp_path), "etc/passwd") == {"inside": 7}
+    assert quota_ids.read_ids(str(tmp_path), "etc/passwd") == {"inside": 7}
 
 
 @pytest.mark.parametrize("target", ["/etc/passwd", "../../../../../../../../etc/passwd"])
 def test_read_ids_never_reads_the_hosts_file(tmp_path, target):
     (tmp_path / "etc").mkdir()
     os.symlink(target, str(tmp_path / "etc" / "passwd"))
-    assert "root" not in quota.read_ids(str(tmp_path), "etc/passwd")
+    assert "root" not in quota_ids.read_ids(str(tmp_path), "etc/passwd")
     os.symlink("../../../../../../../../etc", str(tmp_path / "up"))
-    assert quota.read_ids(str(tmp_path), "up/passwd") == {}  # resolved inside: the tree has no etc/passwd file
+    assert quota_ids.read_ids(str(tmp_path), "up/passwd") == {}  # resolved inside: the tree has no etc/passwd file
 
 
 # ---- resolve -----------------------------------------------------------------------------------
@@ -230,18 +231,26 @@ SHIFTED = IdMap(first_uid=100000, first_gid=200000, count=65536)
     (Entry("0", None), {"root": 0}, SHIFTED.host_uid, (0, 100000)),
 ])
 def test_resolve(entry, ids, host_id, expected):
-    assert quota.resolve(entry, ids, param="users[0].name", host_id=host_id) == expected
+    assert quota_ids.resolve(entry, ids, param="users[0].name", host_id=host_id) == expected
 
 
 def test_resolve_from_the_containers_files(private):
-    users = quota.read_ids(private, "etc/passwd")
-    groups = quota.read_ids(private, "etc/group")
-    assert quota.resolve(Entry("www-data", None), users, param="users[0].name", host_id=SHIFTED.host_uid) == (33, 100033)
-    assert quota.resolve(Entry("adm", None), groups, param="groups[0].name", host_id=SHIFTED.host_gid) == (4, 200004)
+    users = quota_ids.read_ids(private, "etc/passwd")
+    groups = quota_ids.read_ids(private, "etc/group")
+    assert quota_ids.resolve(Entry("www-data", None), users, param="users[0].name", host_id=SHIFTED.host_uid) == (33, 100033)
+    assert quota_ids.resolve(Entry("adm", None), groups, param="groups[0].name", host_id=SHIFTED.host_gid) == (4, 200004)
 
 
 @pytest.mark.parametrize("name, param", [("nosuch", "users[2].name"), ("adm", "users[0].name"), ("Root", "groups[1].name")])
 def test_resolve_missing_name(private, name, param):
-    users = quota.read_ids(private, "etc/passwd")
-    err = refused(param, quota.resolve, Entry(name, None), users, param=param, host_id=IdMap().host_uid)
+    users = quota_ids.read_ids(private, "etc/passwd")
+    err = refused(param, quota_ids.resolve, Entry(name, None), users, param=param, host_id=IdMap().host_uid)
     assert "no %s in the container" % name in str(err)
+
+
+def test_listing_shows_only_ids_with_a_quota_or_usage_by_id_inside():
+    figures = {100033: (None, 4096), 100000: (1048576, 0), 100034: (None, 0)}
+    names = {"www-data": 33, "root": 0, "list": 34}
+    assert quota_ids.listing(names, SHIFTED.host_uid, figures.get) == [
+        {"name": "root", "id": 0, "host_id": 100000, "quota": 1048576, "used": 0},
+        {"name": "www-data", "id": 33, "host_id": 100033, "quota": None, "used": 4096}]
