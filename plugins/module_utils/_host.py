@@ -19,6 +19,14 @@ from ._errors import VzCommandError, VzConfigError, VzError
 
 # Commands run with a fixed locale so that their output can be parsed.
 CMD_ENV = {"LC_ALL": "C", "LANG": "C"}
+# The Debian 12 package of each program the runtime needs that a minimal host may lack, for the error
+# that names it (the vz_host role installs fdisk and e2fsprogs; xfsprogs and zfsutils-linux where used).
+DEBIAN_PACKAGES = {
+    "sfdisk": "fdisk", "partx": "util-linux", "blkid": "util-linux", "setpriv": "util-linux",
+    "e2fsck": "e2fsprogs", "resize2fs": "e2fsprogs", "dumpe2fs": "e2fsprogs", "mkfs.ext4": "e2fsprogs",
+    "mkfs.xfs": "xfsprogs", "xfs_repair": "xfsprogs", "xfs_growfs": "xfsprogs",
+    "zfs": "zfsutils-linux", "debootstrap": "debootstrap",
+}
 
 
 @dataclass(frozen=True)
@@ -41,13 +49,15 @@ class Host:
         self.warnings.append(msg)
 
     def bin(self, name: str) -> str:
-        """Resolve a binary once per run; a missing one is a clear error."""
+        """Resolve a binary once per run; a missing one is a clear error naming its Debian package."""
         if name not in self._bins:
             path = self._which(name)
             if not path:
+                package = DEBIAN_PACKAGES.get(name)
                 raise VzConfigError(
                     "required program %r not found in PATH or /usr/sbin:/sbin" % name,
-                    hint="install the Debian package that provides it",
+                    hint=("install the Debian package %s" % package) if package
+                    else "install the Debian package that provides it",
                 )
             self._bins[name] = path
         return self._bins[name]
