@@ -28,6 +28,15 @@ from ._confine import Confinement, IdMap, device_allow_list
 from ._namespaces import RootSpec, set_live_hostname
 
 
+def unenforced_keys(layout, items: dict) -> list:
+    """The resource keys stored but not enforced: those with no mainline kernel equivalent, less the disk
+    quota the layout enforces (DISKSPACE as a zfs refquota or a zvol's size; DISKSPACE and DISKINODES as a
+    simfs container's project quota where its filesystem keeps one)."""
+    kinds = ("DISKSPACE", "DISKINODES") if layout.name == "simfs" else ("DISKSPACE",)
+    enforced = kinds if layout.enforces_diskspace(items) else ()
+    return [k for k in limits.unenforced(items) if k not in enforced]
+
+
 class Apply:
     """Carries out a plan's changes in order, undoing this run's creations on failure."""
 
@@ -162,7 +171,7 @@ class Apply:
             self.ctx.host.warn("IOLIMIT/IOPSLIMIT not enforced: %s is not on a block device" % self.ctx.private)
         for what in groups.apply_limits(self.ctx.ctid, lim, device=device):
             self.ctx.host.warn("container %s: %s, not enforced on this host" % (self.ctx.ctid, what))
-        keys = limits.unenforced(items)
+        keys = unenforced_keys(self.ctx.layout, items)
         if keys:
             self.ctx.host.warn("container %s: %s have no mainline kernel equivalent; stored, not enforced"
                                % (self.ctx.ctid, ", ".join(keys)))

@@ -30,7 +30,7 @@ from ._errors import VzConfigError, VzError, VzStateError
 from ._layouts import get_layout
 from ._layouts._zvol import VolumeSpec
 from ._lock import ContainerLock
-from ._apply import Apply
+from ._apply import Apply, unenforced_keys
 from ._exec import check_running, run_in_container
 from ._spec import ZVOL_CREATE_ONLY, ZVOL_DEFAULTS, ContainerSpec, validate_ctid
 
@@ -375,16 +375,9 @@ def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
         "ostemplate": items.get("OSTEMPLATE"),
         "config": items,
         "console_log": ctx.console_log,
-        "unenforced": [k for k in limits.unenforced(items) if not _quota_enforced(ctx.layout, k, items)],
+        "unenforced": unenforced_keys(ctx.layout, items),
         "usage": ctx.cgroups().usage(ctx.ctid) if state == "running" and obs.running else None,
     }
-
-
-def _quota_enforced(layout, key: str, items: dict) -> bool:
-    """DISKSPACE is a zfs container's refquota and a zvol container's volume size; DISKSPACE and DISKINODES
-    are a simfs container's project quota where the filesystem enforces it."""
-    kinds = ("DISKSPACE", "DISKINODES") if layout.name == "simfs" else ("DISKSPACE",)
-    return key in kinds and layout.enforces_diskspace(items)
 
 
 def ensure(spec, host, *, diff: bool = False) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils import _limits as limits
+from ansible_collections.vzkit.vz.plugins.module_utils._apply import unenforced_keys
 from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzConfigError
 from ansible_collections.vzkit.vz.plugins.module_utils._samples import VPS_BASIC
 from ansible_collections.vzkit.vz.plugins.module_utils._config import ConfFile
@@ -128,3 +129,24 @@ def test_bad_cpumasks(mask):
     with pytest.raises(VzConfigError) as err:
         limits.validate_cpumask(mask)
     assert err.value.details["param"] == "cpumask"
+
+
+class _Layout:
+    """What unenforced_keys asks of a layout: its name, and whether it enforces DISKSPACE for these items."""
+
+    def __init__(self, name, enforces):
+        self.name, self._enforces = name, enforces
+
+    def enforces_diskspace(self, items):
+        return self._enforces
+
+
+@pytest.mark.parametrize("name, enforces, dropped", [
+    ("zvol", True, {"DISKSPACE"}), ("zfs", True, {"DISKSPACE"}), ("simfs", True, {"DISKSPACE", "DISKINODES"}),
+    ("simfs", False, set()), ("zfs", False, set()),
+])
+def test_the_disk_quota_a_layout_enforces_is_not_reported_unenforced(name, enforces, dropped):
+    items = ConfFile.parse(VPS_BASIC).items()
+    keys = unenforced_keys(_Layout(name, enforces), items)
+    assert set(limits.unenforced(items)) - set(keys) == dropped
+    assert "QUOTATIME" in keys
