@@ -28,6 +28,7 @@ import stat
 import struct
 import time
 
+from . import _units as units
 from ._errors import VzStateError
 
 FILESYSTEMS = ("ext4", "xfs")
@@ -124,16 +125,24 @@ def partition_bytes(volsize: int) -> int:
     return volsize - GPT_OVERHEAD
 
 
-def check_shrink(fs: str, new: int, used: int, *, running: bool) -> str | None:
-    """Why a volume cannot shrink to new bytes (None: it can)."""
+def _mib(size: int) -> str:
+    """Bytes as whole MiB, rounded up, for messages (``602M``)."""
+    return units.format_size(-(-size // MIB) * MIB)
+
+
+def check_shrink(fs: str, new: int, used: int, *, running: bool) -> tuple[str, str] | None:
+    """Why a volume cannot shrink to new bytes, and what to do instead (None: it can)."""
     if fs != "ext4":
-        return "%s cannot be shrunk; only grown" % fs
+        return ("%s cannot be shrunk, only grown" % fs,
+                "keep the size, or copy the container to a new, smaller one")
     if running:
-        return "an ext4 filesystem shrinks only offline: stop the container first"
+        return ("an ext4 filesystem shrinks only offline",
+                "stop the container (state: stopped), then shrink it")
     margin = max(64 * MIB, used // 10)
     if partition_bytes(new) < used + margin:
-        return ("%d bytes are in use; the new size leaves less than %d bytes of room"
-                % (used, margin))
+        # (partition_bytes leaves 2M for the GPT)
+        return ("%s are in use, and the filesystem needs %s more of room" % (_mib(used), _mib(margin)),
+                "free space inside first, or give at least %s" % _mib(used + margin + 2 * MIB))
     return None
 
 

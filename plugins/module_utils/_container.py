@@ -313,7 +313,8 @@ def _plan_diskspace(ctx, obs, keys, before: dict, after: dict, p: Plan) -> None:
     if not quota_keys or not layout.enforces_diskspace(after):
         return
     if layout.name == "zvol":
-        action = layout.resize_plan(VolumeSpec.from_items(after, param="config").size, running=obs.mounted)
+        action = layout.resize_plan(VolumeSpec.from_items(after, param="config").size, running=obs.mounted,
+                                    param="zvol.size")
     else:
         wanted = ", ".join("%s %s" % (k, after.get(k) or "unlimited") for k in quota_keys)
         action = "set the quota of %s to %s" % (ctx.private, wanted)

@@ -52,7 +52,7 @@ def run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
                             hint="give the volume's size, e.g. 20G")
     if spec.diskspace is not None:
         resize = layout.resize_plan(VolumeSpec.from_items(new.items()).size,
-                                    running=os.path.ismount(layout.root))
+                                    running=os.path.ismount(layout.root), param="diskspace")
         if resize:
             actions.append(resize)
     sets, listing = _plan_users(spec, layout, conf, mounted, actions)
@@ -60,7 +60,8 @@ def run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
         ctx.host.warn(w)
     if actions and not check:
         if resize:  # first: a refused or failed resize leaves the config as it was
-            layout.resize(VolumeSpec.from_items(new.items()).size, running=os.path.ismount(layout.root))
+            layout.resize(VolumeSpec.from_items(new.items()).size, running=os.path.ismount(layout.root),
+                          param="diskspace")
         if conf_keys:
             ctx.host.atomic_write(ctx.conf_path, new.render(), 0o644)
         for kind, host_id, limits in sets:

@@ -228,9 +228,9 @@ def _plan_rollback(spec, ctx, layout, snaps, found, obs):
         steps.append("roll %s back to %s, destroying the newer snapshots %s"
                      % (layout.dataset, snap.name, ", ".join(s.short for s in newer)))
     elif layout.name == "zvol":
-        raise VzUnsupported("rolling volume %s back past newer snapshots while keeping them" % layout.dataset,
-                            "only the zfs layout keeps them (in a branch dataset)", param="destroy_newer",
-                            hint="set destroy_newer: true to destroy %s, or snapshot and clone instead"
+        raise VzConfigError("volume %s cannot roll back past newer snapshots and keep them: only the zfs layout "
+                            "keeps them (in a branch dataset)" % layout.dataset, param="destroy_newer",
+                            hint="set destroy_newer: true to destroy %s, or clone the snapshot instead"
                                  % ", ".join(s.short for s in newer))
     else:
         steps.append("roll %s back to %s, keeping the current state and newer snapshots in %s"

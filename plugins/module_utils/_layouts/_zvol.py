@@ -32,7 +32,7 @@ from .. import _blockdev as blockdev
 from .. import _libc as libc
 from .. import _mounts as mounts
 from .. import _units as units
-from .._errors import VzConfigError, VzStateError, VzUnsupported
+from .._errors import VzConfigError, VzStateError
 from .._zfs import OWNER_PROP, as_int
 from ._zfs import ZfsLayout, _rmdir
 
@@ -248,10 +248,12 @@ class ZvolLayout(ZfsLayout):
             return
         # Mounted (running, or state mounted): the root area is bound onto the filesystem, so only growing
         # is possible, and it is done online.
-        self.resize(VolumeSpec.from_items(items, param="config").size, running=os.path.ismount(self.root))
+        self.resize(VolumeSpec.from_items(items, param="config").size, running=os.path.ismount(self.root),
+                    param="zvol.size")
 
-    def resize_plan(self, size: int, *, running: bool) -> str | None:
-        """The action that takes the volume to size (None: it has it); refused with the reason if impossible."""
+    def resize_plan(self, size: int, *, running: bool, param: str = "size") -> str | None:
+        """The action that takes the volume to size (None: it has it); refused with the reason if impossible,
+        naming param, the caller's option for the size (vz_zvol size, vz_quota diskspace, vz_container zvol.size)."""
         props = self.volume()
         current = as_int(props.get("volsize")) or 0
         size = round_size(size)
@@ -260,14 +262,15 @@ class ZvolLayout(ZfsLayout):
         if size > current:
             return "grow volume %s from %s to %s, then its partition and filesystem%s" % (
                 self.dataset, units.format_size(current), units.format_size(size), " (online)" if running else "")
-        why = blockdev.check_shrink(self.fs_type(), size, self._used(), running=running)
-        if why:
-            raise VzUnsupported("shrinking volume %s to %s" % (self.dataset, units.format_size(size)), why,
-                                param="size", hint="keep the size, or copy the container to a new, smaller one")
+        refusal = blockdev.check_shrink(self.fs_type(), size, self._used(param), running=running)
+        if refusal:
+            why, hint = refusal
+            raise VzStateError("volume %s cannot shrink to %s: %s" % (self.dataset, units.format_size(size), why),
+                               param=param, hint=hint)
         return "shrink the filesystem, partition and volume %s from %s to %s (offline)" % (
             self.dataset, units.format_size(current), units.format_size(size))
 
-    def _used(self) -> int:
+    def _used(self, param: str) -> int:
         """Bytes in use on the filesystem: statvfs when mounted, else ext4's superblock (dumpe2fs -h)."""
         if os.path.ismount(self.private):
             st = os.statvfs(self.private)
@@ -277,11 +280,11 @@ class ZvolLayout(ZfsLayout):
         if used is None:
             why = (res.stderr or res.stdout).strip()[-200:]
             raise VzStateError("cannot read how much of %s is in use (%s)" % (self.partition(self.dataset), why),
-                               param="size", hint="mount the container (state: mounted) and try again")
+                               param=param, hint="mount the container (state: mounted) and try again")
         return used
 
-    def resize(self, size: int, *, running: bool) -> None:
-        if self.resize_plan(size, running=running) is None:
+    def resize(self, size: int, *, running: bool, param: str = "size") -> None:
+        if self.resize_plan(size, running=running, param=param) is None:
             return
         size = round_size(size)
         current = as_int(self.volume().get("volsize")) or 0

@@ -63,15 +63,23 @@ def test_e2fsck_result(rc, usable, words):
     assert bd.e2fsck_result(rc) == (usable, words)
 
 
-@pytest.mark.parametrize("fs, new, used, running, why", [
-    ("xfs", 1 * G, 10 * M, False, "xfs cannot be shrunk"),
-    ("ext4", 1 * G, 10 * M, True, "only offline"),
-    ("ext4", 1 * G, 950 * M, False, "in use"),   # 950M + a 95M margin does not fit in 1022M
-    ("ext4", 1 * G, 500 * M, False, None),
+@pytest.mark.parametrize("fs, new, used, running, why, hint", [
+    ("xfs", 1 * G, 10 * M, False, "xfs cannot be shrunk, only grown", "copy the container to a new, smaller one"),
+    ("ext4", 1 * G, 10 * M, True, "an ext4 filesystem shrinks only offline", "stop the container (state: stopped)"),
+    # 950M + a 95M margin does not fit in 1022M; the least size that does is 950M + 95M + the GPT's 2M
+    ("ext4", 1 * G, 950 * M, False, "950M are in use, and the filesystem needs 95M more of room",
+     "free space inside first, or give at least 1047M"),
+    ("ext4", 512 * M, 600 * M + 5, False, "601M are in use, and the filesystem needs 64M more of room", "at least 667M"),
 ])
-def test_check_shrink(fs, new, used, running, why):
-    got = bd.check_shrink(fs, new, used, running=running)
-    assert (got is None) if why is None else (why in got)
+def test_check_shrink_refusals_say_why_and_what_to_do(fs, new, used, running, why, hint):
+    got_why, got_hint = bd.check_shrink(fs, new, used, running=running)
+    assert got_why == why
+    assert hint in got_hint
+
+
+@pytest.mark.parametrize("new, used", [(1 * G, 500 * M), (1047 * M, 950 * M)])
+def test_check_shrink_allows_a_size_that_leaves_room(new, used):
+    assert bd.check_shrink("ext4", new, used, running=False) is None
 
 
 def test_partition_bytes_leave_room_for_the_gpt():
