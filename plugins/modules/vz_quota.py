@@ -26,6 +26,9 @@ description:
     The host filesystem needs ext4's C(quota,project) features and the C(prjquota) mount option, or xfs's
     C(pquota) mount option; where they are missing, usage alone is reported, and asking for a quota fails
     naming what to add.
+  - The container's root is held to the simfs project limits too (it has no C(CAP_SYS_RESOURCE) over the host's
+    filesystem). A write past a simfs limit fails with C(EDQUOT) ("Disk quota exceeded") on ext4 but with
+    C(ENOSPC) ("No space left on device") on xfs, which reports project quota as a full filesystem.
 author:
   - vzkit.vz contributors (@vzkit)
 extends_documentation_fragment:
