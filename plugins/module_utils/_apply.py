@@ -13,6 +13,7 @@ import os
 import signal
 
 from . import _cgroups as cgroups
+from . import _drift as drift
 from . import _identity as identity
 from . import _idshift as idshift
 from . import _limits as limits
@@ -46,6 +47,7 @@ class Apply:
 
     def run(self) -> None:
         try:
+            self._claim_ids()
             for change in self.plan.changes:
                 getattr(self, "op_" + change.op)()
         except BaseException:
@@ -55,6 +57,26 @@ class Apply:
                 except Exception:  # keep undoing; the original error is what the user needs
                     pass
             raise
+
+    def _claim_ids(self):
+        """Claim the planned uid/gid range under the host-wide lock before anything records it: another run
+        may have taken it since the plan, and then this one gets (and writes) the next free range."""
+        ctx, g = self.ctx, self.ctx.globals
+        if self.plan.conf_after is None or not any(c.op in ("create", "write_config") for c in self.plan.changes):
+            return
+        conf = ConfFile.parse(self.plan.conf_after)
+        planned = idshift.idmap_of(conf.items())
+        before = idshift.idmap_of(self.obs.conf.items()) if self.obs.conf is not None else IdMap()
+        if not planned.shifted or planned == before:
+            return
+        first = idshift.claim(g.conf_dir, g.get("LOCKDIR"), ctx.ctid, base=int(g.get("VZ_USERNS_BASE")),
+                              wanted=planned.first_uid)
+        if not before.shifted:  # a claim this run made: undone with the run
+            self.undo.append(lambda: idshift.release(g.get("LOCKDIR"), ctx.ctid))
+        if first != planned.first_uid:
+            conf.set("LOCAL_UID", str(first))
+            conf.set("LOCAL_GID", str(first))
+            self.plan.conf_after = conf.render()
 
     # ---- creation and destruction ----------------------------------------------------------
     def op_create(self):
@@ -98,11 +120,14 @@ class Apply:
         ctx.layout.destroy()
         _unlink(ctx.console_log)
         _unlink(ctx.conf_path)
+        idshift.release(ctx.globals.get("LOCKDIR"), ctx.ctid)
 
     def op_shift_ids(self):
         before = idshift.idmap_of(self.obs.conf.items())
         idshift.shift_tree(self.ctx.private, before, self._idmap())
         self._write_conf()
+        if not self._idmap().shifted:
+            idshift.release(self.ctx.globals.get("LOCKDIR"), self.ctx.ctid)
 
     def _idmap(self):
         return idshift.idmap_of(ConfFile.parse(self.plan.conf_after).items())
@@ -139,6 +164,7 @@ class Apply:
         self.undo.append(lambda: self._clean_runtime(groups))  # before create: a half-made set goes too
         groups.create(ctx.ctid)
         groups.allow_devices(ctx.ctid, device_allow_list(confinement))
+        groups.create_payload(ctx.ctid)  # below the limits: nothing the container mounts reaches them
         self._apply_limits(groups, conf)
         idmap = idshift.idmap_of(conf.items())
         if idmap.shifted:  # the container's root owns its cgroup (systemd manages its subtree)
@@ -171,6 +197,7 @@ class Apply:
             self.ctx.host.warn("IOLIMIT/IOPSLIMIT not enforced: %s is not on a block device" % self.ctx.private)
         for what in groups.apply_limits(self.ctx.ctid, lim, device=device):
             self.ctx.host.warn("container %s: %s, not enforced on this host" % (self.ctx.ctid, what))
+        drift.write_record(self.ctx.run_dir, groups.enforced(self.ctx.ctid, lim, device=device))
         keys = unenforced_keys(self.ctx.layout, items)
         if keys:
             self.ctx.host.warn("container %s: %s have no mainline kernel equivalent; stored, not enforced"
@@ -201,6 +228,7 @@ class Apply:
         self._teardown_network()
         _unlink(os.path.join(self.ctx.run_dir, process.RECORD))
         _unlink(os.path.join(self.ctx.run_dir, process.BOOT_ID))
+        _unlink(os.path.join(self.ctx.run_dir, drift.RECORD))
         try:
             os.rmdir(self.ctx.run_dir)
         except FileNotFoundError:

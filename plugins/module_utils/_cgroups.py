@@ -90,15 +90,22 @@ def detect() -> Layout:
 
 
 PAYLOAD = "payload"
+# v1 blkio throttling is flat, not hierarchical: a limit on CTID does not hold its payload's processes,
+# so the throttle files are written on the payload too, and given to an id no user namespace of vzkit's
+# maps (the identity map stops one short of it, see _confine.IdMap): no container root may write them.
+V1_FLAT = ("blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device", "blkio.throttle.read_iops_device",
+           "blkio.throttle.write_iops_device")
+UNMAPPED_ID = 4294967294
 
 
 class Cgroups:
     """The cgroups of containers below ``parent`` (vz.conf ``VZ_CGROUP_PARENT``, default ``vz``).
 
-    On the v2 hierarchy the container's processes live one level down, in ``CTID/payload``: that is
-    the root of its cgroup namespace and of the cgroup2 view it gets at /sys/fs/cgroup, so its init
-    (systemd) can manage the subtree, while the limits on ``CTID`` stay outside anything it can write
-    (the layout systemd-nspawn and LXC use). v1 hierarchies are never shown to the container.
+    On every hierarchy, v1 and v2 alike, the container's processes live one level down, in
+    ``CTID/payload``: that is the root of its cgroup namespace, so whatever cgroupfs it mounts (its
+    cgroup2 view at /sys/fs/cgroup, or a v1 controller its root mounts itself) shows the payload and
+    below, while the limits on ``CTID`` stay outside anything it can reach (the layout systemd-nspawn
+    and LXC use). Limits are hierarchical, so nothing written on the payload lifts them.
     """
 
     def __init__(self, layout: Layout, parent: str = "vz"):
@@ -109,9 +116,23 @@ class Cgroups:
         return [os.path.join(h.path, self.parent, ctid) for h in self.layout.hierarchies]
 
     def payload_paths(self, ctid: str) -> list:
-        """Where the container's processes go: CTID on v1 hierarchies, CTID/payload on v2."""
-        return [os.path.join(h.path, self.parent, ctid, *((PAYLOAD,) if h.version == 2 else ()))
-                for h in self.layout.hierarchies]
+        """Where the container's processes go: CTID/payload on every hierarchy.
+
+        A container started before v1 hierarchies had a payload (its processes sit in CTID there) keeps
+        that placement until it restarts: a process joining it goes where its init is.
+        """
+        out = []
+        for h in self.layout.hierarchies:
+            path = os.path.join(h.path, self.parent, ctid)
+            out.append(os.path.join(path, PAYLOAD) if h.version == 2 or os.path.isdir(os.path.join(path, PAYLOAD))
+                       or not os.path.isdir(path) else path)
+        return out
+
+    def legacy_placement(self, ctid: str) -> list:
+        """The v1 hierarchies where a running container's processes share the cgroup of its limits."""
+        return [h.path for h in self.layout.hierarchies if h.version == 1
+                and os.path.isdir(os.path.join(h.path, self.parent, ctid))
+                and not os.path.isdir(os.path.join(h.path, self.parent, ctid, PAYLOAD))]
 
     @property
     def has_v2(self) -> bool:
@@ -121,6 +142,7 @@ class Cgroups:
         return any(os.path.isdir(p) for p in self.paths(ctid))
 
     def create(self, ctid: str) -> list:
+        """Make ``PARENT/CTID`` in every hierarchy (the payload comes later: ``create_payload``)."""
         # Every hierarchy is checked before anything is made: a refusal leaves nothing behind.
         missing = {h.path: self._missing_levels(h, os.path.join(h.path, self.parent)) for h in self.layout.hierarchies}
         for h in self.layout.hierarchies:
@@ -130,9 +152,16 @@ class Cgroups:
             if h.version == 2:
                 self._enable_v2_controllers(h, base)
             self._mkdir(h, os.path.join(base, ctid))
-            if h.version == 2:
-                self._mkdir(h, os.path.join(base, ctid, PAYLOAD))
         return self.paths(ctid)
+
+    def create_payload(self, ctid: str) -> None:
+        """Make ``CTID/payload`` in every hierarchy, once ``CTID`` carries its device list.
+
+        A v1 payload starts from its parent's device list; its limits (on ``CTID``, and the flat v1
+        throttles on the payload itself) are written before any process joins it.
+        """
+        for h in self.layout.hierarchies:
+            self._mkdir(h, os.path.join(h.path, self.parent, ctid, PAYLOAD))
 
     @staticmethod
     def _missing_levels(h: Hierarchy, base: str) -> list:
@@ -233,16 +262,18 @@ class Cgroups:
             os.close(prog)
 
     def delegate(self, ctid: str, uid: int, gid: int) -> None:
-        """Hand the container's own cgroup subtree to its root (a shifted uid): the payload and its control files."""
-        for path in self.payload_paths(ctid):
+        """Hand the container's own cgroup2 subtree to its root (a shifted uid): the payload and its control
+        files, so its init (systemd) can manage what is below. v1 payloads stay host root's: the container
+        is never shown v1 hierarchies, and has no need to write them."""
+        for path in (p for h, p in zip(self.layout.hierarchies, self.payload_paths(ctid)) if h.version == 2):
             os.chown(path, uid, gid)
             for name in ("cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "tasks"):
                 if os.path.exists(os.path.join(path, name)):
                     os.chown(os.path.join(path, name), uid, gid)
 
-    def apply_limits(self, ctid: str, limits, *, device: str | None = None) -> list:
-        """Write the limits into every hierarchy; return what this host cannot enforce, in words."""
-        missing = []
+    def _limit_writes(self, ctid: str, limits, device) -> list:
+        """(cgroup path, [(controller, file, value)]) per hierarchy: what ``apply_limits`` writes."""
+        out = []
         for h in self.layout.hierarchies:
             path = os.path.join(h.path, self.parent, ctid)
             cpus_all = _read(os.path.join(h.path, self.parent, "cpuset.cpus")).strip() or _read(
@@ -251,8 +282,30 @@ class Cgroups:
                     if h.version == 2 or w[0] in h.controllers]
             if h.version == 2:
                 todo = [w for w in todo if os.path.exists(os.path.join(path, w[1]))]
-            missing += self._write_all(path, todo)
+            elif os.path.isdir(os.path.join(path, PAYLOAD)):
+                todo += [(c, os.path.join(PAYLOAD, name), v) for c, name, v in todo if name in V1_FLAT]
+            out.append((path, todo))
+        return out
+
+    def apply_limits(self, ctid: str, limits, *, device: str | None = None) -> list:
+        """Write the limits into every hierarchy; return what this host cannot enforce, in words."""
+        missing = []
+        for h, (path, todo) in zip(self.layout.hierarchies, self._limit_writes(ctid, limits, device)):
+            missing += self._write_all(path, _with_v1_payload_cpuset(path, todo) if h.version == 1 else todo)
+            for _c, name, _v in todo:
+                if name.startswith(PAYLOAD + os.sep):
+                    os.chown(os.path.join(path, name), UNMAPPED_ID, UNMAPPED_ID)
         return missing
+
+    def enforced(self, ctid: str, limits, *, device: str | None = None) -> dict:
+        """What the kernel holds now in each limit file ``apply_limits`` writes: {file path: text}.
+
+        Read back rather than compared with what was written, because the kernel normalises (pages,
+        CPU lists, per-device tables): a record of this taken after applying tells any later change.
+        """
+        return {os.path.join(path, name): _read(os.path.join(path, name)).strip()
+                for path, todo in self._limit_writes(ctid, limits, device) for _c, name, _v in todo
+                if os.path.exists(os.path.join(path, name))}
 
     @staticmethod
     def _write_all(path: str, writes) -> list:
@@ -396,6 +449,32 @@ class Cgroups:
         raise VzStateError("cgroup %s stays busy" % path)
 
 
+def _with_v1_payload_cpuset(path: str, writes) -> list:
+    """A v1 cpuset child must stay within its parent's CPUs, and the kernel refuses a parent change that
+    leaves a child outside (EBUSY): widen the parent to both sets, move the payload, then narrow."""
+    payload = os.path.join(path, PAYLOAD)
+    if not os.path.exists(os.path.join(payload, "cpuset.cpus")):
+        return writes
+    out = []
+    for controller, name, value in writes:
+        if name == "cpuset.cpus" and os.path.exists(os.path.join(path, "cpuset.cpus")):
+            both = cpu_list(_read(os.path.join(path, "cpuset.cpus"))) | cpu_list(value)
+            out += [(controller, name, ",".join(str(c) for c in sorted(both))),
+                    (controller, os.path.join(PAYLOAD, name), value)]
+        out.append((controller, name, value))
+    return out
+
+
+def cpu_list(text: str) -> set:
+    """The CPUs of a kernel CPU list ("0-2,5"), as numbers."""
+    out = set()
+    for part in text.strip().split(","):
+        if part:
+            first, _sep, last = part.partition("-")
+            out.update(range(int(first), int(last or first) + 1))
+    return out
+
+
 def _means_no_limit(value: str) -> bool:
     return value.split()[-1] in ("max", "-1", "0", str(2 ** 63 - 4096))
 
@@ -433,4 +512,4 @@ def block_device_of(path: str, sysfs: str = "/sys"):
     return dev
 
 
-__all__ = ["CGROUP_ROOT", "PAYLOAD", "block_device_of", "Hierarchy", "Layout", "Cgroups", "detect", "detect_from_mountinfo"]
+__all__ = ["CGROUP_ROOT", "PAYLOAD", "V1_FLAT", "UNMAPPED_ID", "cpu_list", "block_device_of", "Hierarchy", "Layout", "Cgroups", "detect", "detect_from_mountinfo"]

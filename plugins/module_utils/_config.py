@@ -101,21 +101,28 @@ def read_conf(path: str):
         return None
 
 
-def numbers_in_configs(conf_dir: str, key: str, *, exclude: str) -> set:
-    """The whole numbers other containers' CTID.conf files hold for key (ranges, project ids)."""
-    out = set()
+def configs_in(conf_dir: str, *, exclude: str | None = None):
+    """(ctid, ConfFile) of every container config in conf_dir (``CTID.conf``), but exclude's."""
     try:
-        names = os.listdir(conf_dir)
+        names = sorted(os.listdir(conf_dir))
     except OSError:
-        return out
+        return
     for name in names:
-        if not name.endswith(".conf") or name[:-5] == exclude:
+        if not name.endswith(".conf") or name.startswith(".") or name[:-5] == exclude:
             continue
         try:
             conf = read_conf(os.path.join(conf_dir, name))
-        except OSError:
+        except (OSError, UnicodeDecodeError):
             continue
-        value = conf.get(key) if conf is not None else None
+        if conf is not None:
+            yield name[:-5], conf
+
+
+def numbers_in_configs(conf_dir: str, key: str, *, exclude: str) -> set:
+    """The whole numbers other containers' CTID.conf files hold for key (ranges, project ids)."""
+    out = set()
+    for _ctid, conf in configs_in(conf_dir, exclude=exclude):
+        value = conf.get(key)
         if value and value.isdigit():
             out.add(int(value))
     return out
@@ -170,7 +177,7 @@ def validate_key(key: str, *, param: str = "config") -> None:
                             hint="keys are upper case letters, digits and _, starting with a letter (e.g. NUMPROC)")
 
 
-__all__ = ["ConfFile", "ConfLine", "read_conf", "numbers_in_configs", "expand", "validate_value", "validate_key", "KEY_RE"]
+__all__ = ["ConfFile", "ConfLine", "read_conf", "configs_in", "numbers_in_configs", "expand", "validate_value", "validate_key", "KEY_RE"]
 
 
 # ---- global settings (vz.conf) -----------------------------------------------------------------

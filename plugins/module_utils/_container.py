@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 
 from . import _cgroups as cgroups
+from . import _drift as drift
 from . import _limits as limits
 from . import _idshift as idshift
 from . import _mounts as mounts
@@ -104,6 +105,8 @@ class Observed:
     running: bool
     stale: bool  # runtime state (run dir, cgroup) of an init that is gone
     leftovers: tuple
+    drift: tuple = ()  # (limit file, value applied, value now) of a running container
+    legacy_cgroups: tuple = ()  # v1 hierarchies where its processes share its limits' cgroup (older start)
 
     @property
     def state(self) -> str:
@@ -118,7 +121,9 @@ def observe(ctx: Context) -> Observed:
     running = process.is_alive(record)
     stale = not running and (os.path.lexists(ctx.run_dir) or ctx.cgroups().exists(ctx.ctid))
     return Observed(conf, ctx.layout.exists(), ctx.layout.is_mounted(mounts.read_mountinfo()), record,
-                    running, stale, tuple(ctx.layout.leftovers()))
+                    running, stale, tuple(ctx.layout.leftovers()),
+                    drift=drift.observe(ctx.run_dir) if running else (),
+                    legacy_cgroups=tuple(ctx.cgroups().legacy_placement(ctx.ctid)) if running else ())
 
 
 @dataclass(frozen=True)
@@ -182,8 +187,12 @@ def desired_conf(spec, ctx: Context, conf) -> ConfFile:
             new.unset(key)  # an empty list removes the key
         elif value is not None:
             new.set(key, value)
-    if spec.unprivileged and not new.get("LOCAL_UID"):
-        first = idshift.allocate(ctx.globals.conf_dir, ctx.ctid, int(ctx.globals.get("VZ_USERNS_BASE")))
+    # Unprivileged by default: a new container gets a range of its own unless unprivileged is false;
+    # an existing one keeps its mapping until asked.
+    unprivileged = spec.unprivileged if spec.unprivileged is not None else conf is None
+    if unprivileged and not new.get("LOCAL_UID"):
+        first = idshift.allocate(ctx.globals.conf_dir, ctx.ctid, int(ctx.globals.get("VZ_USERNS_BASE")),
+                                 lock_dir=ctx.globals.get("LOCKDIR"))  # a prediction; claimed at apply
         new.set("LOCAL_UID", str(first))
         new.set("LOCAL_GID", str(first))
     elif spec.unprivileged is False:
@@ -243,6 +252,8 @@ def plan(spec, ctx: Context, obs: Observed) -> Plan:
         return p
     _plan_existence(spec, ctx, obs, p)
     _plan_run_state(spec, target, obs, p)
+    _plan_enforced(spec, obs, p)
+    _check_id_overlap(spec, ctx, p)
     netplan.plan_network(ctx, obs, p)
     return p
 
@@ -336,6 +347,34 @@ def _plan_setmode(spec, keys, p: Plan) -> None:
         p.warnings.append("%s saved; they take effect when container %s next starts (setmode: ignore)" % (changed, spec.ctid))
 
 
+def _plan_enforced(spec, obs, p: Plan) -> None:
+    """A running container that stays running gets back any limit changed outside vzkit (drift)."""
+    if not obs.running or any(c.op in ("stop", "limits_live") for c in p.changes):
+        return
+    if obs.legacy_cgroups:
+        p.warnings.append("container %s was started by an older vzkit: on %s its processes share the cgroup "
+                          "that holds its limits, which its root may be able to write; restart it to move them "
+                          "below (CTID/payload)" % (spec.ctid, ", ".join(obs.legacy_cgroups)))
+    if obs.drift:
+        p.add("limits", {path: now for path, _was, now in obs.drift}, {path: was for path, was, _now in obs.drift},
+              "put back %d limit(s) changed outside vzkit: %s" % (
+                  len(obs.drift), ", ".join("%s %s -> %s" % (path, was, now) for path, was, now in obs.drift)),
+              "limits_live")
+
+
+def _check_id_overlap(spec, ctx, p: Plan) -> None:
+    """A start is refused while another container holds some of the same host ids."""
+    if not any(c.op == "start" for c in p.changes) or p.conf_after is None:
+        return
+    idmap = idshift.idmap_of(ConfFile.parse(p.conf_after).items())
+    others = idshift.overlapping(idmap, ctx.globals.conf_dir, ctid=spec.ctid)
+    if others:
+        raise VzStateError("container %s's host ids %d-%d overlap those of container(s) %s" % (
+            spec.ctid, idmap.first_uid, idmap.first_uid + idmap.count - 1, ", ".join(others)), param="unprivileged",
+            hint="stop one of them and give it a range of its own: set unprivileged: false, then true again "
+                 "(each shifts its private area)")
+
+
 def _plan_run_state(spec, target, obs, p: Plan) -> None:
     running, mounted = obs.running, obs.mounted
     if target is None:
@@ -359,7 +398,22 @@ def _plan_run_state(spec, target, obs, p: Plan) -> None:
 
 # ---- results -------------------------------------------------------------------------------
 
-def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
+def _id_range(ctx: Context, items: dict, id_ranges=None):
+    """The container's host id range and the containers it overlaps (None for the identity map)."""
+    try:
+        idmap = idshift.idmap_of(items)
+    except VzConfigError:
+        return None
+    if not idmap.shifted:
+        return None
+    if id_ranges is None:
+        overlaps = idshift.overlapping(idmap, ctx.globals.conf_dir, ctid=ctx.ctid)
+    else:
+        overlaps = sorted(c for c, m in id_ranges.items() if c != ctx.ctid and idshift.overlap(idmap, m))
+    return {"first_uid": idmap.first_uid, "first_gid": idmap.first_gid, "count": idmap.count, "overlaps": overlaps}
+
+
+def describe(ctx: Context, obs: Observed, *, state: str, conf, id_ranges=None) -> dict:
     """The `container` return value: what is (or, in check mode, what would be)."""
     items = conf.items() if conf is not None else {}
     return {
@@ -378,6 +432,8 @@ def describe(ctx: Context, obs: Observed, *, state: str, conf) -> dict:
         "console_log": ctx.console_log,
         "unenforced": unenforced_keys(ctx.layout, items),
         "usage": ctx.cgroups().usage(ctx.ctid) if state == "running" and obs.running else None,
+        "id_range": _id_range(ctx, items, id_ranges) if conf is not None and state != "absent" else None,
+        "limits_drift": [{"file": f, "applied": was, "now": now} for f, was, now in obs.drift],
     }
 
 
@@ -425,6 +481,11 @@ def _predict(spec, obs) -> str:
 def _diff(ctx, obs, container, p) -> list:
     before_state = {"state": obs.state}
     after_state = {"state": container["state"]}
+    for change in p.changes:
+        if change.key == "limits" and isinstance(change.before, dict):  # drift: the kernel's values, put back
+            before_state["enforced_limits"], after_state["enforced_limits"] = change.before, change.after
+        if change.key == "ids":  # the private area's owners move to the new range
+            before_state["uid_map"], after_state["uid_map"] = change.before, change.after
     out = [{"before": before_state, "after": after_state}]
     if p.conf_before != (p.conf_after if container["state"] != "absent" else None):
         out.append({"before_header": ctx.conf_path, "after_header": ctx.conf_path,
@@ -454,10 +515,14 @@ def info(vz_conf: str, host, ctids=None) -> list:
         ctids = sorted((n[:-5] for n in names if n.endswith(".conf") and not n.startswith(".")),
                        key=lambda c: (not c.isdigit(), int(c) if c.isdigit() else 0, c))
     out = []
+    id_ranges = idshift.ranges(conf_dir)  # read once: every container's overlaps come from it
     for ctid in ctids:
         ctx, _conf = Context.build(ContainerSpec(ctid=validate_ctid(ctid), vz_conf=vz_conf), host)
         obs = observe(ctx)
-        out.append(describe(ctx, obs, state=obs.state, conf=obs.conf))
+        out.append(describe(ctx, obs, state=obs.state, conf=obs.conf, id_ranges=id_ranges))
+        if out[-1]["id_range"] and out[-1]["id_range"]["overlaps"]:
+            host.warn("container %s shares host ids with %s; it will not start until one of them moves to a range "
+                      "of its own" % (ctid, ", ".join(out[-1]["id_range"]["overlaps"])))
     return out
 
 

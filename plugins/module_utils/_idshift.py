@@ -6,16 +6,19 @@
 
 Private to vzkit.vz; may change in any release. OpenVZ heritage: ``LOCAL_UID``/``LOCAL_GID`` in
 CTID.conf hold the first host uid/gid of the container's range (65536 ids); container uid N is host
-uid LOCAL_UID+N. Ranges never overlap between containers.
+uid LOCAL_UID+N. Ranges never overlap between containers: a range is claimed under a host-wide lock
+(``LOCKDIR/.vzkit-ids``) and recorded (``LOCKDIR/.vzkit-idranges/CTID``) before the container's config
+exists, and every config and claim is checked before a range is given out.
 """
 from __future__ import annotations
 
 import os
 import stat
 
-from ._config import numbers_in_configs
+from ._config import configs_in
 from ._confine import IdMap
 from ._errors import VzConfigError, VzStateError
+from ._lock import host_lock
 
 RANGE = 65536
 DEFAULT_BASE = 100000  # above the host's own users and the usual /etc/subuid start
@@ -32,18 +35,94 @@ def idmap_of(items: dict) -> IdMap:
     return IdMap(int(uid), int(gid or uid), RANGE)
 
 
-def used_ranges(conf_dir: str, *, exclude: str) -> set:
-    """First uids of the ranges other containers' configs hold."""
-    return numbers_in_configs(conf_dir, "LOCAL_UID", exclude=exclude)
+RESERVATIONS = ".vzkit-idranges"  # LOCKDIR/.vzkit-idranges/CTID: a range claimed before its config is written
+LOCK_NAME = ".vzkit-ids"
 
 
-def allocate(conf_dir: str, ctid: str, base: int = DEFAULT_BASE) -> int:
-    """The lowest free range start at or above base."""
-    used = used_ranges(conf_dir, exclude=ctid)
+def _reservations(lock_dir: str) -> dict:
+    """ctid -> first id of each range claimed under the host-wide lock."""
+    out = {}
+    folder = os.path.join(lock_dir, RESERVATIONS)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return out
+    for name in names:
+        try:
+            with open(os.path.join(folder, name), encoding="ascii") as fh:
+                text = fh.read().strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if text.isdigit():
+            out[name] = int(text)
+    return out
+
+
+def ranges(conf_dir: str, lock_dir: str | None = None, *, exclude: str | None = None) -> dict:
+    """ctid -> IdMap of every shifted container (configs, then claims not yet in a config), but exclude's."""
+    out = {}
+    for ctid, conf in configs_in(conf_dir, exclude=exclude):
+        try:
+            idmap = idmap_of(conf.items())
+        except VzConfigError:
+            continue  # a broken LOCAL_UID is that container's own error, reported when it is used
+        if idmap.shifted:
+            out[ctid] = idmap
+    for ctid, first in (_reservations(lock_dir) if lock_dir else {}).items():
+        if ctid != exclude and ctid not in out:
+            out[ctid] = IdMap(first, first, RANGE)
+    return out
+
+
+def overlap(a: IdMap, b: IdMap) -> bool:
+    return (a.first_uid < b.first_uid + b.count and b.first_uid < a.first_uid + a.count) or \
+        (a.first_gid < b.first_gid + b.count and b.first_gid < a.first_gid + a.count)
+
+
+def overlapping(idmap: IdMap, conf_dir: str, *, ctid: str) -> list:
+    """The other containers whose shifted id range shares ids with idmap (identity maps share by choice)."""
+    if not idmap.shifted:
+        return []
+    return sorted(other for other, theirs in ranges(conf_dir, exclude=ctid).items() if overlap(idmap, theirs))
+
+
+def allocate(conf_dir: str, ctid: str, base: int = DEFAULT_BASE, *, lock_dir: str | None = None,
+             wanted: int | None = None) -> int:
+    """The range start to use: wanted when it is free, else the lowest free one at or above base."""
+    used = list(ranges(conf_dir, lock_dir, exclude=ctid).values())
+    if wanted is not None and not any(overlap(IdMap(wanted, wanted, RANGE), u) for u in used):
+        return wanted
     start = base
-    while any(u < start + RANGE and start < u + RANGE for u in used):
+    while any(overlap(IdMap(start, start, RANGE), u) for u in used):
         start += RANGE
     return start
+
+
+def claim(conf_dir: str, lock_dir: str, ctid: str, *, base: int, wanted: int | None = None) -> int:
+    """Allocate a range and record the claim, under the host-wide lock: runs creating containers at the
+    same time each see the others' claims before their configs exist, so no two get the same ids."""
+    with host_lock(lock_dir, LOCK_NAME):
+        first = allocate(conf_dir, ctid, base, lock_dir=lock_dir, wanted=wanted)
+        folder = os.path.join(lock_dir, RESERVATIONS)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        tmp = os.path.join(folder, ".%s.tmp" % ctid)
+        with open(tmp, "w", encoding="ascii") as fh:
+            fh.write("%d\n" % first)
+        os.replace(tmp, os.path.join(folder, ctid))
+    return first
+
+
+def release(lock_dir: str, ctid: str) -> None:
+    """Drop the container's claim (destroyed, or back to the identity map); the folder goes with the last."""
+    folder = os.path.join(lock_dir, RESERVATIONS)
+    if not os.path.exists(os.path.join(folder, ctid)):
+        return
+    with host_lock(lock_dir, LOCK_NAME):  # a claim may be making the folder again
+        try:
+            os.unlink(os.path.join(folder, ctid))
+            os.rmdir(folder)
+        except OSError:
+            pass  # already gone, or other claims remain
 
 
 def shift_tree(path: str, old: IdMap, new: IdMap) -> int:
@@ -82,4 +161,4 @@ def _move(host_id: int, old_first: int, new_first: int, new_count: int) -> int:
     return new_first + inner
 
 
-__all__ = ["RANGE", "DEFAULT_BASE", "idmap_of", "used_ranges", "allocate", "shift_tree"]
+__all__ = ["RANGE", "DEFAULT_BASE", "idmap_of", "ranges", "overlap", "overlapping", "allocate", "claim", "release", "shift_tree"]

@@ -9,6 +9,7 @@ containers do not. The lock is an flock, so a killed run releases it with its la
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
@@ -60,4 +61,17 @@ class ContainerLock:
         return False
 
 
-__all__ = ["ContainerLock"]
+@contextlib.contextmanager
+def host_lock(lock_dir: str, name: str):
+    """A host-wide lock (``LOCKDIR/NAME.lck``) around a choice every container must agree on (project
+    ids, uid ranges). Its file goes when the holder is done (waiters notice and retry on a fresh file),
+    so no lock file outlives the run, as with a container's own."""
+    lock = ContainerLock(lock_dir, name)
+    with lock:
+        try:
+            yield
+        finally:
+            lock.remove()
+
+
+__all__ = ["ContainerLock", "host_lock"]

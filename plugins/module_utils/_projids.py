@@ -14,13 +14,12 @@ an id, even before either has written its config.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 
 from . import _projquota as projquota
 from ._config import numbers_in_configs
-from ._lock import ContainerLock
+from ._lock import host_lock
 
 KEY = "DISK_PROJID"
 LOCK_NAME = ".vzkit-projid"
@@ -81,16 +80,9 @@ def choose(private: str, ctid: str, conf_dir: str, *, own, current: int = 0) -> 
     return projquota.choose_projid(ctid, used)
 
 
-@contextlib.contextmanager
 def locked(lock_dir: str):
-    """The host-wide lock of id choice. Its file goes when the holder is done (waiters notice and retry
-    on a fresh file), so no lock file outlives the run, as with a container's own."""
-    lock = ContainerLock(lock_dir, LOCK_NAME)
-    with lock:
-        try:
-            yield
-        finally:
-            lock.remove()
+    """The host-wide lock of project id choice."""
+    return host_lock(lock_dir, LOCK_NAME)
 
 
 def claim(directory: str, private: str, ctid: str, conf_dir: str, lock_dir: str, *, wanted: int) -> int:

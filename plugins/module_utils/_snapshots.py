@@ -338,18 +338,19 @@ def _clone(spec, ctx, tctx, snap: Snapshot) -> None:
     src_conf = container.read_conf(ctx.conf_path)
     new = clone_conf(src_conf, tctx, hostname=spec.target_hostname, machine_id=container.machine_id())
     src_map = idshift.idmap_of(src_conf.items())
-    if src_map.shifted:
-        first = idshift.allocate(ctx.globals.conf_dir, tctx.ctid, int(ctx.globals.get("VZ_USERNS_BASE")))
-        new.set("LOCAL_UID", str(first))
-        new.set("LOCAL_GID", str(first))
     tlayout = tctx.layout
-    lock = ContainerLock(tctx.globals.get("LOCKDIR"), tctx.ctid)
+    lock_dir = tctx.globals.get("LOCKDIR")
+    lock = ContainerLock(lock_dir, tctx.ctid)
     with lock:
         if os.path.exists(tctx.conf_path) or tlayout.exists():  # made by another run since the plan
             raise VzStateError("container %s already exists" % tctx.ctid, param="target_ctid",
                                hint="give the id of a container that does not exist yet")
         made = False
         try:
+            if src_map.shifted:  # a range of its own, claimed under the host-wide lock
+                first = idshift.claim(ctx.globals.conf_dir, lock_dir, tctx.ctid, base=int(ctx.globals.get("VZ_USERNS_BASE")))
+                new.set("LOCAL_UID", str(first))
+                new.set("LOCAL_GID", str(first))
             tlayout.clean_leftovers()
             os.makedirs(os.path.dirname(tlayout.partial), mode=0o755, exist_ok=True)
             tlayout.clone_partial(snap.name)
@@ -371,6 +372,7 @@ def _clone(spec, ctx, tctx, snap: Snapshot) -> None:
                 pass
             if made:
                 tlayout.destroy()  # only datasets carrying the new container's vzkit:ctid
+            idshift.release(lock_dir, tctx.ctid)
             lock.remove()
             raise
 

@@ -241,11 +241,17 @@ options:
   unprivileged:
     description:
       - Map the container's users to a range of 65536 host ids of its own (C(LOCAL_UID)/C(LOCAL_GID) in its
-        config, allocated so that no two containers share ids), instead of the identity mapping.
-      - Every container runs in its own user namespace, so its root's capabilities act only on its own
-        namespaces either way. Unprivileged, its root is also not host uid 0 for files, so a process that
-        somehow escaped its tree would own nothing on the host.
-      - Turning it on or off shifts the ownership of the private area; the container must be stopped.
+        config), as LXC and Incus unprivileged containers do. Ranges are claimed under a host-wide lock and
+        checked against every container, so no two containers share ids, even when created at once.
+      - New containers are unprivileged unless this is V(false). Left out, an existing container keeps the
+        mapping it has.
+      - V(false) is the opt-in identity mapping: container uid N is host uid N. Every container still runs in
+        its own user namespace, so its root's capabilities act only on its own namespaces, but its root is
+        host uid 0 for files, so what it can reach through a kernel bug or a host-side mistake it owns as
+        host root (files, cgroup control files it may mount). Choose it only for trusted workloads that need
+        host ownership of their files (bind-mounted host data, say).
+      - Turning it on or off shifts the ownership of the private area (the diff shows the old and new
+        C(uid_map)); the container must be stopped.
       - See the confinement section of the README for what each container is denied by default.
     type: bool
   capability:
@@ -562,6 +568,38 @@ container:
         cpu_seconds:
           description: CPU time used since start, in seconds.
           type: float
+    id_range:
+      description:
+        - The host ids the container's users map to (C(LOCAL_UID)/C(LOCAL_GID)); V(null) for an identity-mapped
+          container (O(unprivileged=false)).
+        - O(overlaps) names other containers holding some of the same host ids (a range set by hand); such a
+          container is refused at start until one of them moves to a range of its own.
+      type: dict
+      contains:
+        first_uid:
+          description: Host uid of the container's root.
+          type: int
+          sample: 100000
+        first_gid:
+          description: Host gid of the container's root group.
+          type: int
+          sample: 100000
+        count:
+          description: How many ids the range holds.
+          type: int
+          sample: 65536
+        overlaps:
+          description: Other containers whose range shares ids with this one.
+          type: list
+          elements: str
+          sample: []
+    limits_drift:
+      description:
+        - Limit files of a running container whose value the kernel holds no longer matches what vzkit applied
+          (changed on the host behind vzkit's back). M(vzkit.vz.vz_container) puts them back, as a change.
+      type: list
+      elements: dict
+      sample: [{"file": "/sys/fs/cgroup/pids/vz/101/pids.max", "applied": "100", "now": "max"}]
 actions:
   description: The steps planned (check mode) or done, in order, in words.
   returned: always

@@ -109,6 +109,20 @@ containers:
       description: Host file that receives the container's console.
       type: str
       sample: /var/log/vz/101.console.log
+    id_range:
+      description:
+        - The host ids the container's users map to; V(null) for an identity-mapped container.
+        - C(overlaps) names other containers holding some of the same host ids (a warning says so too); such a
+          container is refused at start until one of them moves to a range of its own.
+      type: dict
+      sample: {"first_uid": 100000, "first_gid": 100000, "count": 65536, "overlaps": []}
+    limits_drift:
+      description:
+        - Limit files of a running container whose value in the kernel no longer matches what vzkit applied;
+          M(vzkit.vz.vz_container) puts them back.
+      type: list
+      elements: dict
+      sample: [{"file": "/sys/fs/cgroup/pids/vz/101/pids.max", "applied": "100", "now": "max"}]
 """
 
 from ansible.module_utils.basic import AnsibleModule

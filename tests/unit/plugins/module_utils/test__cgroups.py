@@ -9,6 +9,7 @@ import os
 import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils import _cgroups as cgroups
+from ansible_collections.vzkit.vz.plugins.module_utils import _limits as limits
 from ansible_collections.vzkit.vz.plugins.module_utils._cgroups import Cgroups, Hierarchy, Layout
 from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzStateError, VzUnsupported
 
@@ -145,8 +146,8 @@ LEGACY = ["systemd", "cpu,cpuacct", "memory", "net_cls,net_prio", "cpuset", "pid
 
 @pytest.mark.parametrize("name, controllers, has_v2, payload", [
     ("mountinfo-cgroup-v1-hybrid.txt", {"/sys/fs/cgroup/unified/cgroup.controllers": ""}, True,
-     ["/sys/fs/cgroup/%s/vz/101" % h for h in HYBRID_V1] + ["/sys/fs/cgroup/unified/vz/101/payload"]),
-    ("mountinfo-cgroup-v1-legacy.txt", {}, False, ["/sys/fs/cgroup/%s/vz/101" % h for h in LEGACY]),
+     ["/sys/fs/cgroup/%s/vz/101/payload" % h for h in HYBRID_V1 + ["unified"]]),
+    ("mountinfo-cgroup-v1-legacy.txt", {}, False, ["/sys/fs/cgroup/%s/vz/101/payload" % h for h in LEGACY]),
     ("mountinfo-cgroup-v2-unified.txt", {"/sys/fs/cgroup/cgroup.controllers": "cpuset cpu io memory pids\n"}, True,
      ["/sys/fs/cgroup/vz/101/payload"]),
 ])
@@ -155,9 +156,8 @@ def test_payload_paths_and_has_v2(name, controllers, has_v2, payload):
     groups = Cgroups(layout, "vz")
     assert groups.has_v2 is has_v2
     assert groups.payload_paths("101") == payload
-    # one payload per hierarchy, in the same order: the container's own group, one level down on v2 only
-    assert [p if h.version == 1 else os.path.join(p, cgroups.PAYLOAD)
-            for p, h in zip(groups.paths("101"), layout.hierarchies)] == payload
+    # one payload per hierarchy, in the same order: one level below the group that holds the limits, on v1 too
+    assert [os.path.join(p, cgroups.PAYLOAD) for p in groups.paths("101")] == payload
 
 
 @pytest.mark.parametrize("parent, expected", [
@@ -234,6 +234,9 @@ def test_existing_unit_cgroup_is_used(tmp_path):
     (tmp_path / SYSTEMD_PARENT).mkdir(parents=True)
     cg = Cgroups(Layout("unified", (Hierarchy(str(tmp_path), 2, ()),)), SYSTEMD_PARENT)
     cg.create("101")
+    assert (tmp_path / SYSTEMD_PARENT / "101").is_dir()
+    assert not (tmp_path / SYSTEMD_PARENT / "101" / "payload").exists()  # made once the limits are on 101
+    cg.create_payload("101")
     assert (tmp_path / SYSTEMD_PARENT / "101" / "payload").is_dir()
 
 
@@ -241,6 +244,7 @@ def test_plain_level_below_a_running_unit_is_made(tmp_path):
     (tmp_path / SYSTEMD_PARENT).mkdir(parents=True)
     cg = Cgroups(Layout("unified", (Hierarchy(str(tmp_path), 2, ()),)), SYSTEMD_PARENT + "/tests")
     cg.create("101")
+    cg.create_payload("101")
     assert (tmp_path / SYSTEMD_PARENT / "tests" / "101" / "payload").is_dir()
 
 
@@ -256,6 +260,7 @@ def test_the_missing_unit_is_named_even_below_a_running_slice(tmp_path):
 def test_plain_nested_parent_is_made(tmp_path):
     cg = Cgroups(Layout("unified", (Hierarchy(str(tmp_path), 2, ()),)), "machines/vz")
     cg.create("7")
+    cg.create_payload("7")
     assert (tmp_path / "machines" / "vz" / "7" / "payload").is_dir()
 
 
@@ -335,3 +340,57 @@ def test_last_container_turns_the_delegated_units_controllers_off(tmp_path, monk
     cg.remove("102")
     assert written == [(SYSTEMD_PARENT + "/cgroup.subtree_control", "-" + c) for c in ("cpu", "memory", "pids")]
     assert unit.is_dir() and (unit / ".vzkit-holder").is_dir()
+
+
+# ---- v1 placement: payload below the limits, and containers started before it --------------------
+
+def v1_tree(tmp_path, payload: bool):
+    memory = tmp_path / "memory"
+    (memory / "vz" / "101" / ("payload" if payload else "")).mkdir(parents=True)
+    return Cgroups(Layout("legacy", (Hierarchy(str(memory), 1, ("memory",)),)), "vz"), memory
+
+
+def test_v1_processes_go_below_the_limits(tmp_path):
+    cg, memory = v1_tree(tmp_path, payload=True)
+    assert cg.payload_paths("101") == [str(memory / "vz" / "101" / "payload")]
+    assert cg.legacy_placement("101") == []
+
+
+def test_v1_container_started_before_the_payload_keeps_its_placement(tmp_path):
+    cg, memory = v1_tree(tmp_path, payload=False)
+    assert cg.payload_paths("101") == [str(memory / "vz" / "101")]  # an exec joins its init's group
+    assert cg.legacy_placement("101") == [str(memory)]
+    assert cg.legacy_placement("102") == []  # not running: nothing to say
+
+
+@pytest.mark.parametrize("text, cpus", [("0", {0}), ("0-3", {0, 1, 2, 3}), ("0,2-3\n", {0, 2, 3}), ("", set())])
+def test_cpu_list(text, cpus):
+    assert cgroups.cpu_list(text) == cpus
+
+
+@pytest.mark.parametrize("current, new, widened", [("0", "1", "0,1"), ("0-1", "0", "0,1"), ("0", "0-1", "0,1")])
+def test_v1_cpuset_change_passes_through_the_union(tmp_path, current, new, widened):
+    """A v1 child cpuset must stay inside its parent: the parent widens to both sets, the payload moves,
+    then the parent takes the new set (a disjoint change would be refused either way round)."""
+    path = tmp_path / "101"
+    (path / "payload").mkdir(parents=True)
+    (path / "cpuset.cpus").write_text(current)
+    (path / "payload" / "cpuset.cpus").write_text(current)
+    writes = cgroups._with_v1_payload_cpuset(str(path), [("cpuset", "cpuset.cpus", new), ("pids", "pids.max", "9")])
+    assert writes == [("cpuset", "cpuset.cpus", widened), ("cpuset", "payload/cpuset.cpus", new),
+                      ("cpuset", "cpuset.cpus", new), ("pids", "pids.max", "9")]
+
+
+def test_v1_cpuset_without_payload_is_written_as_is(tmp_path):
+    (tmp_path / "cpuset.cpus").write_text("0")
+    writes = [("cpuset", "cpuset.cpus", "1")]
+    assert cgroups._with_v1_payload_cpuset(str(tmp_path), writes) == writes
+
+
+def test_enforced_reads_back_what_apply_writes(tmp_path):
+    pids = tmp_path / "pids"
+    (pids / "vz" / "101").mkdir(parents=True)
+    (pids / "vz" / "101" / "pids.max").write_text("100\n")
+    cg = Cgroups(Layout("legacy", (Hierarchy(str(pids), 1, ("pids",)),)), "vz")
+    lim = limits.Limits(numproc=100)
+    assert cg.enforced("101", lim) == {str(pids / "vz" / "101" / "pids.max"): "100"}

@@ -147,7 +147,29 @@ def test_plan_create(ctx, tmp_path):
     assert p.template == str(tmp_path / "template" / "cache" / "busybox.tar.gz")
     assert p.conf_before is None
     assert ConfFile.parse(p.conf_after).items() == {
-        "VE_ROOT": ctx.root, "VE_PRIVATE": ctx.private, "VE_LAYOUT": "simfs", "OSTEMPLATE": "busybox", "HOSTNAME": "web"}
+        "VE_ROOT": ctx.root, "VE_PRIVATE": ctx.private, "VE_LAYOUT": "simfs", "OSTEMPLATE": "busybox", "HOSTNAME": "web",
+        "LOCAL_UID": "100000", "LOCAL_GID": "100000"}  # unprivileged by default
+
+
+def test_plan_create_identity_mapped_is_an_opt_in(ctx):
+    p = container.plan(spec("present", ostemplate="busybox", unprivileged=False), ctx, observed(ctx, "absent"))
+    assert "LOCAL_UID" not in ConfFile.parse(p.conf_after).items()
+
+
+def test_existing_container_keeps_its_mapping_until_asked(ctx):
+    conf = existing_conf(ctx)
+    assert container.desired_conf(spec("present"), ctx, conf).get("LOCAL_UID") is None
+    assert container.desired_conf(spec("present", unprivileged=True), ctx, conf).get("LOCAL_UID") == "100000"
+
+
+def test_drift_of_a_running_container_is_put_back(ctx):
+    obs = observed(ctx, "running", conf=existing_conf(ctx))
+    obs = Observed(**dict(obs.__dict__, drift=(("/sys/fs/cgroup/pids/vz/101/pids.max", "100", "max"),)))
+    p = container.plan(spec("present"), ctx, obs)
+    assert ops(p) == ["limits_live"]
+    assert p.changes[0].before == {"/sys/fs/cgroup/pids/vz/101/pids.max": "max"}
+    assert p.changes[0].after == {"/sys/fs/cgroup/pids/vz/101/pids.max": "100"}
+    assert container.plan(spec("stopped"), ctx, obs).changes[0].op == "stop"  # stopping: nothing to put back
 
 
 def test_plan_create_uses_def_ostemplate(tmp_path):
@@ -271,7 +293,8 @@ def test_desired_conf_from_builtin_sample(ctx):
     new = container.desired_conf(spec("present", ostemplate="busybox", config_sample="vps.basic"), ctx, None)
     sample = ConfFile.parse(VPS_BASIC).items()
     items = new.items()
-    assert list(items) == list(sample) + ["VE_ROOT", "VE_PRIVATE", "VE_LAYOUT", "OSTEMPLATE", "ORIGIN_SAMPLE"]
+    assert list(items) == list(sample) + ["VE_ROOT", "VE_PRIVATE", "VE_LAYOUT", "OSTEMPLATE", "ORIGIN_SAMPLE", "LOCAL_UID",
+                                          "LOCAL_GID"]
     assert {k: items[k] for k in sample} == sample
     assert items["NUMPROC"] == "65:65"
     assert (items["VE_ROOT"], items["VE_PRIVATE"], items["VE_LAYOUT"]) == (ctx.root, ctx.private, "simfs")
@@ -300,7 +323,8 @@ def test_desired_conf_spec_overrides_sample_in_place(ctx):
 
 def test_desired_conf_without_sample(ctx):
     new = container.desired_conf(spec("present", ostemplate="busybox"), ctx, None)
-    assert new.render() == 'VE_ROOT="%s"\nVE_PRIVATE="%s"\nVE_LAYOUT="simfs"\nOSTEMPLATE="busybox"\n' % (ctx.root, ctx.private)
+    assert new.render() == ('VE_ROOT="%s"\nVE_PRIVATE="%s"\nVE_LAYOUT="simfs"\nOSTEMPLATE="busybox"\n'
+                            'LOCAL_UID="100000"\nLOCAL_GID="100000"\n' % (ctx.root, ctx.private))
 
 
 def test_desired_conf_unknown_sample(ctx):
@@ -338,7 +362,8 @@ def test_describe(ctx, current, state, init_pid):
                    "private": ctx.private, "root": ctx.root, "ostemplate": "busybox", "config": conf.items(),
                    "console_log": ctx.console_log, "unenforced": ["KMEMSIZE"],
                    # usage is read from the container's cgroups, which do not exist for this made-up container
-                   "usage": {"memory": None, "swap": None, "pids": None, "cpu_seconds": None} if state == "running" else None}
+                   "usage": {"memory": None, "swap": None, "pids": None, "cpu_seconds": None} if state == "running" else None,
+                   "id_range": None, "limits_drift": []}
 
 
 def test_confinement_change_on_a_running_container_fails_by_default(ctx):

@@ -101,28 +101,70 @@ CONFS = {
 }
 
 
-def test_used_ranges(tmp_path):
+def firsts(ranges: dict) -> dict:
+    return {ctid: m.first_uid for ctid, m in ranges.items()}
+
+
+def test_ranges(tmp_path):
     directory = conf_dir(tmp_path, CONFS)
-    assert idshift.used_ranges(directory, exclude="999") == {100000, 165536, 231072}
-    assert idshift.used_ranges(directory, exclude="101") == {165536, 231072}
+    assert firsts(idshift.ranges(directory, exclude="999")) == {"101": 100000, "102": 165536, "103": 231072}
+    assert firsts(idshift.ranges(directory, exclude="101")) == {"102": 165536, "103": 231072}
 
 
-def test_used_ranges_without_conf_dir(tmp_path):
-    assert idshift.used_ranges(str(tmp_path / "missing"), exclude="101") == set()
+def test_ranges_without_conf_dir(tmp_path):
+    assert idshift.ranges(str(tmp_path / "missing"), exclude="101") == {}
 
 
-def test_used_ranges_skips_unreadable_entries(tmp_path):
+def test_ranges_skip_unreadable_entries(tmp_path):
     directory = conf_dir(tmp_path, {"101.conf": 'LOCAL_UID="100000"\n'})
     os.mkdir(os.path.join(directory, "110.conf"))  # a directory named like a config
-    assert idshift.used_ranges(directory, exclude="") == {100000}
+    assert firsts(idshift.ranges(directory, exclude="")) == {"101": 100000}
 
 
 @pytest.mark.parametrize("line", ['LOCAL_UID="100000"  # set by vzkit', "LOCAL_UID=100000 # hand edit",
                                   'export LOCAL_UID="100000"', '  LOCAL_UID="100000"'])
-def test_used_ranges_reads_what_the_config_parser_reads(tmp_path, line):
+def test_ranges_read_what_the_config_parser_reads(tmp_path, line):
     directory = conf_dir(tmp_path, {"101.conf": line + "\n"})
-    assert idshift.used_ranges(directory, exclude="102") == {100000}
+    assert firsts(idshift.ranges(directory, exclude="102")) == {"101": 100000}
     assert idshift.allocate(directory, "102") == 165536
+
+
+def test_claims_count_before_any_config_exists(tmp_path):
+    """Two runs creating containers at once: the second sees the first's claim, not only configs."""
+    directory, locks = conf_dir(tmp_path, {}), str(tmp_path / "lock")
+    assert idshift.claim(directory, locks, "a", base=100000) == 100000
+    assert idshift.claim(directory, locks, "b", base=100000) == 165536
+    assert idshift.claim(directory, locks, "a", base=100000, wanted=100000) == 100000  # its own claim is free for it
+    assert idshift.claim(directory, locks, "c", base=100000, wanted=100000) == 231072  # taken: the next free one
+    assert sorted(os.listdir(os.path.join(locks, idshift.RESERVATIONS))) == ["a", "b", "c"]
+    assert not os.path.exists(os.path.join(locks, idshift.LOCK_NAME + ".lck"))  # the host-wide lock file goes
+    idshift.release(locks, "b")
+    idshift.release(locks, "b")  # twice: quiet
+    assert idshift.allocate(directory, "d", 100000, lock_dir=locks) == 165536
+
+
+def claim_from_base(directory, locks, ctid):
+    return idshift.claim(directory, locks, ctid, base=idshift.DEFAULT_BASE)
+
+
+def test_claims_in_parallel_never_share_a_range(tmp_path):
+    import multiprocessing
+    directory, locks = conf_dir(tmp_path, {}), str(tmp_path / "lock")
+    with multiprocessing.get_context("fork").Pool(8) as pool:
+        got = pool.starmap(claim_from_base, [(directory, locks, "c%d" % i) for i in range(24)])
+    assert len(set(got)) == 24
+
+
+@pytest.mark.parametrize("mine, theirs, overlaps", [
+    ((100000, 100000), (165536, 165536), False),
+    ((100000, 100000), (101000, 101000), True),
+    ((100000, 100000), (300000, 130000), True),  # the gid ranges meet
+    ((0, 0), (0, 0), False),  # identity maps share the host's ids by choice
+])
+def test_overlapping(tmp_path, mine, theirs, overlaps):
+    directory = conf_dir(tmp_path, {"102.conf": 'LOCAL_UID="%d"\nLOCAL_GID="%d"\n' % theirs})
+    idmap = IdMap(mine[0], mine[1], idshift.RANGE) if mine != (0, 0) else IdMap()
+    assert idshift.overlapping(idmap, directory, ctid="101") == (["102"] if overlaps else [])
 
 
 @pytest.mark.parametrize("used, expected", [

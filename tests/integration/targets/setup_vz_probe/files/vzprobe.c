@@ -138,6 +138,20 @@ int main(int argc, char **argv)
         printf("%s %ld %s\n", n < want ? "stopped" : "escaped", n, n < want ? (strerrorname_np(e) ? strerrorname_np(e) : "?") : "");
         return n < want ? 1 : 0;
     }
+    if (!strcmp(p, "forkbomb")) {
+        /* The classic: every process forks without end, ignoring failures, for ARG seconds at most
+         * (a process limit holds them; a stop or destroy ends them earlier). */
+        time_t end = time(NULL) + atol(arg);
+        while (time(NULL) < end) fork();
+        return 0;
+    }
+    if (!strcmp(p, "newcgroupns") && argc > 2) {
+        /* Run PROG ARGS in a new cgroup namespace (rooted where this process is) and mount namespace:
+         * the tenant's first step before mounting cgroupfs, in case the new root reaches further. */
+        if (unshare(CLONE_NEWCGROUP | CLONE_NEWNS) < 0) return report(-1, "unshare cgroup namespace");
+        execvp(argv[2], argv + 2);
+        return report(-1, "exec");
+    }
     if (!strcmp(p, "unshare_mount_remount")) {
         /* In a fresh mount namespace of its own, try to make the host tunables writable. */
         if (unshare(CLONE_NEWNS) < 0) return report(-1, "unshare");

@@ -20,7 +20,8 @@ else
     quota) cat "$root/cpu/$c/cpu.cfs_quota_us" ;;
     weight) echo "shares $(cat "$root/cpu/$c/cpu.shares")" ;;
     cpus) cat "$root/cpuset/$c/cpuset.cpus" ;;
-    oom_kills) awk '$1 == "oom_kill" {print $2}' "$root/memory/$c/memory.oom_control" ;;
+    # v1 counts a kill in the victim's own group (CTID/payload or below), not in the group whose limit was hit
+    oom_kills) find "$root/memory/$c" -name memory.oom_control -exec cat {} + | awk '$1 == "oom_kill" {n += $2} END {print n + 0}' ;;
     cpu_ns) cat "$root/cpuacct/$c/cpuacct.usage" ;;
   esac
 fi
