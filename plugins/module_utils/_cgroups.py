@@ -512,4 +512,5 @@ def block_device_of(path: str, sysfs: str = "/sys"):
     return dev
 
 
-__all__ = ["CGROUP_ROOT", "PAYLOAD", "V1_FLAT", "UNMAPPED_ID", "cpu_list", "block_device_of", "Hierarchy", "Layout", "Cgroups", "detect", "detect_from_mountinfo"]
+__all__ = ["CGROUP_ROOT", "PAYLOAD", "V1_FLAT", "UNMAPPED_ID", "cpu_list", "block_device_of", "Hierarchy", "Layout", "Cgroups",
+           "detect", "detect_from_mountinfo"]

@@ -245,7 +245,7 @@ options:
         checked against every container, so no two containers share ids, even when created at once.
       - New containers are unprivileged unless this is V(false). Left out, an existing container keeps the
         mapping it has.
-      - V(false) is the opt-in identity mapping: container uid N is host uid N. Every container still runs in
+      - V(false) is the opt-in identity mapping, where container uid N is host uid N. Every container still runs in
         its own user namespace, so its root's capabilities act only on its own namespaces, but its root is
         host uid 0 for files, so what it can reach through a kernel bug or a host-side mistake it owns as
         host root (files, cgroup control files it may mount). Choose it only for trusted workloads that need
@@ -572,7 +572,7 @@ container:
       description:
         - The host ids the container's users map to (C(LOCAL_UID)/C(LOCAL_GID)); V(null) for an identity-mapped
           container (O(unprivileged=false)).
-        - O(overlaps) names other containers holding some of the same host ids (a range set by hand); such a
+        - C(overlaps) names other containers holding some of the same host ids (a range set by hand); such a
           container is refused at start until one of them moves to a range of its own.
       type: dict
       contains:

@@ -4,6 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils import _container as container
@@ -164,7 +166,7 @@ def test_existing_container_keeps_its_mapping_until_asked(ctx):
 
 def test_drift_of_a_running_container_is_put_back(ctx):
     obs = observed(ctx, "running", conf=existing_conf(ctx))
-    obs = Observed(**dict(obs.__dict__, drift=(("/sys/fs/cgroup/pids/vz/101/pids.max", "100", "max"),)))
+    obs = dataclasses.replace(obs, drift=(("/sys/fs/cgroup/pids/vz/101/pids.max", "100", "max"),))
     p = container.plan(spec("present"), ctx, obs)
     assert ops(p) == ["limits_live"]
     assert p.changes[0].before == {"/sys/fs/cgroup/pids/vz/101/pids.max": "max"}
