@@ -128,18 +128,23 @@ def release(lock_dir: str, ctid: str) -> None:
 def shift_tree(path: str, old: IdMap, new: IdMap) -> int:
     """Move every owner in the tree from old's host range to new's; return how many entries changed.
 
-    Links are changed themselves (lchown), never followed; the walk stays on one filesystem.
-    chown clears setuid/setgid bits, so they are put back. Ids beyond the new range are refused.
+    Links are changed themselves (lchown), never followed; the walk stays on one filesystem. A file with
+    several names (hard links: Debian has hundreds) is moved once, at its first name. chown clears
+    setuid/setgid bits, so they are put back. Ids beyond the new range are refused.
     """
     if old == new:
         return 0
     dev = os.lstat(path).st_dev
-    changed = 0
+    changed, seen = 0, set()
     for root, dirs, files in os.walk(path):
         dirs[:] = [d for d in dirs if os.lstat(os.path.join(root, d)).st_dev == dev]
         for name in [None] + dirs + files if root == path else dirs + files:
             full = root if name is None else os.path.join(root, name)
             st = os.lstat(full)
+            if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
+                if st.st_ino in seen:
+                    continue
+                seen.add(st.st_ino)
             uid, gid = _move(st.st_uid, old.first_uid, new.first_uid, new.count), _move(st.st_gid, old.first_gid, new.first_gid, new.count)
             if (uid, gid) == (st.st_uid, st.st_gid):
                 continue

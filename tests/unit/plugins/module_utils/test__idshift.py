@@ -326,6 +326,22 @@ def test_shift_tree_links_are_changed_not_followed(tree, tmp_path):
     assert owners(outside) == {".": (0, 0, 0o755), "file": (0, 0, 0o644)}  # the walk did not enter it
 
 
+def test_shift_tree_moves_a_hard_linked_file_once(tree):
+    """A file with several names (Debian's templates have hundreds) is one inode: shifted twice, root's
+    100000 would become container id 100000, out of the range."""
+    entry(tree / "usr-bin", 0, 0, 0o755, kind="dir")
+    entry(tree / "usr-bin" / "perl", 0, 0, 0o755)
+    for name in ("perl5.36.0", "perl-again"):
+        os.link(tree / "usr-bin" / "perl", tree / "usr-bin" / name)
+    entry(tree / "usr-bin" / "suid", 0, 0, 0o4755)
+    os.link(tree / "usr-bin" / "suid", tree / "usr-bin" / "suid2")
+    before = owners(tree)
+    assert idshift.shift_tree(str(tree), IdMap(), SHIFTED) == len(before) - 3  # one change per inode
+    assert owners(tree) == shifted_by(before, 100000, 100000)  # every name shows the inode's one owner
+    assert idshift.shift_tree(str(tree), SHIFTED, IdMap()) == len(before) - 3
+    assert owners(tree) == before
+
+
 @pytest.mark.parametrize("uid, gid, message", [
     (65536, 0, "owner 65536 (container id 65536) does not fit a range of 65536 ids"),
     (0, 65536, "owner 65536 (container id 65536) does not fit a range of 65536 ids"),
