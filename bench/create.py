@@ -39,7 +39,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-import start_stop as common  # bench/ is on sys.path when run as `python bench/create.py`
+import harness as common  # bench/ is on sys.path when run as `python bench/create.py`
 from start_stop import BenchError, read_text, run, summary
 
 REPO = common.REPO
@@ -789,7 +789,7 @@ def leftovers(work: Work) -> list:
 
 def cleanup(work: Work, live: list, *, made_work: bool) -> list:
     """Remove every container still there, any vzbench-create cgroup, the scratch paths; report what is left."""
-    common._Signals.cleaning = True
+    common.Signals.cleaning = True
     for vzkit in live:
         for ctid in list(vzkit.made):
             try:
@@ -895,8 +895,8 @@ def main(argv=None) -> int:
         rc = exc.code if isinstance(exc.code, int) else 1
     finally:
         left = cleanup(work, live, made_work=True)
-    if common._Signals.pending and not rc:
-        rc = 128 + common._Signals.pending[0]
+    if common.Signals.pending and not rc:
+        rc = 128 + common.Signals.pending[0]
     return rc or (3 if left else 0)
 
 

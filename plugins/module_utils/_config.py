@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from ._errors import VzConfigError
 from . import _units as units
 
+# Where vzctl keeps the host's settings; every module's vz_conf defaults to it.
+DEFAULT_VZ_CONF = "/etc/vz/vz.conf"
+
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 KEY_RE = re.compile(r"[A-Z][A-Z0-9_]*")  # used with fullmatch
 
@@ -101,21 +104,29 @@ def read_conf(path: str):
         return None
 
 
-def configs_in(conf_dir: str, *, exclude: str | None = None):
-    """(ctid, ConfFile) of every container config in conf_dir (``CTID.conf``), but exclude's."""
+def ctids_in(conf_dir: str) -> list:
+    """The id of every container with a config in conf_dir (``CTID.conf``), numbers first, as vzlist
+    orders them; the one way the runtime lists containers."""
     try:
-        names = sorted(os.listdir(conf_dir))
+        names = os.listdir(conf_dir)
     except OSError:
-        return
-    for name in names:
-        if not name.endswith(".conf") or name.startswith(".") or name[:-5] == exclude:
+        return []
+    ctids = (n[:-5] for n in names if n.endswith(".conf") and not n.startswith(".") and len(n) > 5)
+    return sorted(ctids, key=lambda c: (not c.isdigit(), int(c) if c.isdigit() else 0, c))
+
+
+def configs_in(conf_dir: str, *, exclude: str | None = None):
+    """(ctid, ConfFile) of every container config in conf_dir (``CTID.conf``), but exclude's; a file
+    that cannot be read is left out."""
+    for ctid in ctids_in(conf_dir):
+        if ctid == exclude:
             continue
         try:
-            conf = read_conf(os.path.join(conf_dir, name))
+            conf = read_conf(os.path.join(conf_dir, ctid + ".conf"))
         except (OSError, UnicodeDecodeError):
             continue
         if conf is not None:
-            yield name[:-5], conf
+            yield ctid, conf
 
 
 def numbers_in_configs(conf_dir: str, key: str, *, exclude: str) -> set:
@@ -177,7 +188,8 @@ def validate_key(key: str, *, param: str = "config") -> None:
                             hint="keys are upper case letters, digits and _, starting with a letter (e.g. NUMPROC)")
 
 
-__all__ = ["ConfFile", "ConfLine", "read_conf", "configs_in", "numbers_in_configs", "expand", "validate_value", "validate_key", "KEY_RE"]
+__all__ = ["DEFAULT_VZ_CONF", "ConfFile", "ConfLine", "read_conf", "ctids_in", "configs_in", "numbers_in_configs", "expand",
+           "validate_value", "validate_key", "KEY_RE"]
 
 
 # ---- global settings (vz.conf) -----------------------------------------------------------------

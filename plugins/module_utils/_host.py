@@ -5,7 +5,7 @@
 """The Host seam between the runtime and whoever drives it: private to vzkit.vz; may change in any release.
 
 The runtime never imports AnsibleModule. It runs commands, writes files and warns through a
-Host: ``ModuleHost`` for modules, ``plugin_utils._host.SubprocessHost`` for plugins and the CLI.
+Host: ``ModuleHost`` for modules; the base ``Host`` (subprocess, no Ansible) for plugins and the host CLI.
 """
 from __future__ import annotations
 

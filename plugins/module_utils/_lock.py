@@ -18,9 +18,14 @@ from ._errors import VzStateError
 
 
 class ContainerLock:
-    def __init__(self, lock_dir: str, ctid: str, *, timeout: float = 300.0):
+    """An exclusive lock on one container (``LOCKDIR/CTID.lck``), as vzctl takes. With ``keep_while``,
+    the lock file goes on release when that path (the container's config) no longer exists, so a
+    destroyed container, or a run refused before it made anything, leaves no lock file behind."""
+
+    def __init__(self, lock_dir: str, ctid: str, *, timeout: float = 300.0, keep_while: str | None = None):
         self.path = os.path.join(lock_dir, "%s.lck" % ctid)
         self.timeout = timeout
+        self.keep_while = keep_while
         self.fd = None
 
     def __enter__(self):
@@ -56,6 +61,8 @@ class ContainerLock:
             pass
 
     def __exit__(self, *exc):
+        if self.keep_while is not None and not os.path.exists(self.keep_while):
+            self.remove()
         os.close(self.fd)  # closing releases the flock
         self.fd = None
         return False

@@ -119,6 +119,21 @@ def spawn_init(spec: ns.RootSpec, *, attach, network=None) -> InitRecord:
         _intermediate(spec, attach, up_w, down_r, go_r, err_w, console_fd)
     for fd in (up_w, down_r, go_r, err_w):
         os.close(fd)
+    try:
+        pid = _drive(spec, mid, network, up_r=up_r, down_w=down_w, go_w=go_w, err_r=err_r)
+    finally:
+        os.close(console_fd)
+        for fd in (up_r, down_w, go_w, err_r):
+            os.close(fd)
+    start = proc_starttime(pid)
+    if start is None:
+        raise VzStateError("container init exited at once; see its console log %s" % spec.console_log)
+    return InitRecord(pid, start)
+
+
+def _drive(spec: ns.RootSpec, mid: int, network, *, up_r: int, down_w: int, go_w: int, err_r: int) -> int:
+    """M's side of steps 1 to 4 (see ``spawn_init``): write I's maps, learn C's pid, prepare C's root and
+    network, let C go; return C's pid once it has exec'd, or kill it and raise the first error."""
     pid = None
     try:
         if os.read(up_r, 1) != b"U":
@@ -139,18 +154,11 @@ def spawn_init(spec: ns.RootSpec, *, attach, network=None) -> InitRecord:
         error = _read_all(err_r)
         if error:
             raise VzStateError("container init did not start: %s" % error)
+        return pid
     except BaseException:
         if pid:
             _kill(pid)
         raise
-    finally:
-        os.close(console_fd)
-        for fd in (up_r, down_w, go_w, err_r):
-            os.close(fd)
-    start = proc_starttime(pid)
-    if start is None:
-        raise VzStateError("container init exited at once; see its console log %s" % spec.console_log)
-    return InitRecord(pid, start)
 
 
 def _read_all(fd: int, decode: bool = True):

@@ -24,13 +24,14 @@ import os
 import time
 from dataclasses import dataclass
 
-from . import _blockdev as blockdev
-from . import _container as container
+from ._container import _context as container
+from ._container import _ensure as entry
 from . import _idshift as idshift
-from . import _netconf as netconf
+from ._net import _config as netconf
 from . import _templates as templates
-from ._config import ConfFile
+from ._config import DEFAULT_VZ_CONF, ConfFile, read_conf
 from ._confine import IdMap
+from ._converge import Planned, Report, converge, nothing
 from ._errors import VzConfigError, VzStateError, VzUnsupported
 from ._lock import ContainerLock
 from ._spec import ContainerSpec, HOSTNAME_RE, validate_ctid
@@ -49,7 +50,7 @@ class SnapshotSpec:
     target_ctid: str | None = None
     target_hostname: str | None = None
     stop_timeout: int = 60
-    vz_conf: str = "/etc/vz/vz.conf"
+    vz_conf: str = DEFAULT_VZ_CONF
 
     @classmethod
     def from_params(cls, p: dict) -> "SnapshotSpec":
@@ -75,14 +76,14 @@ class SnapshotSpec:
                    recursive=bool(p.get("recursive")), destroy_newer=bool(p.get("destroy_newer")),
                    target_ctid=target, target_hostname=hostname,
                    stop_timeout=60 if p.get("stop_timeout") is None else int(p["stop_timeout"]),
-                   vz_conf=p.get("vz_conf") or "/etc/vz/vz.conf")
+                   vz_conf=p.get("vz_conf") or DEFAULT_VZ_CONF)
 
 
 def _zfs_context(ctid: str, vz_conf: str, host, *, param: str = "ctid"):
     ctx, conf = container.Context.build(ContainerSpec(ctid=ctid, vz_conf=vz_conf), host)
     if conf is None:
         raise VzStateError("container %s does not exist" % ctid, param=param, hint="create it first (vz_container)")
-    if ctx.layout.name not in ("zfs", "zvol"):
+    if not ctx.layout.capabilities.snapshots:
         raise VzUnsupported("snapshots of container %s" % ctid, "its layout is %s; snapshots need layout zfs or zvol"
                             % ctx.layout.name, param=param, hint="create the container with layout: zfs or zvol")
     return ctx, conf
@@ -104,7 +105,7 @@ def describe(snap: Snapshot, ctid: str, current: bool) -> dict:
 
 def info(vz_conf: str, host, ctids=None) -> list:
     out = []
-    for c in container.info(vz_conf, host, ctids):
+    for c in entry.info(vz_conf, host, ctids):
         if c["layout"] not in ("zfs", "zvol") or c["state"] == "absent":
             continue
         ctx, _conf = _zfs_context(c["ctid"], vz_conf, host)
@@ -113,14 +114,13 @@ def info(vz_conf: str, host, ctids=None) -> list:
 
 
 def ensure(spec: SnapshotSpec, host, *, diff: bool = False) -> dict:
-    ctx, conf = _zfs_context(spec.ctid, spec.vz_conf, host)
-    if host.check_mode:
-        return _run(spec, ctx, conf, check=True, diff=diff)
-    with ContainerLock(ctx.globals.get("LOCKDIR"), spec.ctid):
-        return _run(spec, ctx, conf, check=False, diff=diff)
+    ctx, _conf = _zfs_context(spec.ctid, spec.vz_conf, host)
+    return converge(host, lambda: plan(spec, ctx), noun="snapshot",
+                    lock=ContainerLock(ctx.globals.get("LOCKDIR"), spec.ctid), diff=diff)
 
 
-def _run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
+def plan(spec, ctx) -> Planned:
+    """What it takes to bring the snapshot to spec.state."""
     layout = ctx.layout
     snaps = family(layout)
     found = next(((s, cur) for s, cur in snaps if s.short == spec.name), None)
@@ -128,20 +128,15 @@ def _run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
         raise VzStateError("a snapshot %s exists in %s, kept by a rollback" % (spec.name, found[0].dataset), param="name",
                            hint="give the new snapshot another name (names are unique across the container's snapshots)")
     actions, do = _plan(spec, ctx, layout, snaps, found)
-    if actions and not check:
-        do()
-        snaps_after = family(layout)
-    else:
-        snaps_after = _predict(spec, snaps, found, actions)
-    now = next(((s, cur) for s, cur in snaps_after if getattr(s, "short", None) == spec.name), None)
-    out = {"changed": bool(actions), "actions": actions,
-           "snapshot": describe(now[0], spec.ctid, now[1]) if now and isinstance(now[0], Snapshot) else None}
-    if spec.state == "cloned":
-        out["target_ctid"] = spec.target_ctid
-    if diff:
-        out["diff"] = {"before": {"snapshots": [s.short for s, _current in snaps]},
-                       "after": {"snapshots": [s.short if isinstance(s, Snapshot) else s for s, _current in snaps_after]}}
-    return out
+
+    def report(applied: bool) -> Report:
+        after = family(layout) if applied else _predict(spec, snaps, found, actions)
+        now = next(((s, cur) for s, cur in after if getattr(s, "short", None) == spec.name), None)
+        return Report(describe(now[0], spec.ctid, now[1]) if now and isinstance(now[0], Snapshot) else None,
+                      diff={"before": {"snapshots": [s.short for s, _current in snaps]},
+                            "after": {"snapshots": [s.short if isinstance(s, Snapshot) else s for s, _current in after]}},
+                      extra={"target_ctid": spec.target_ctid} if spec.state == "cloned" else {})
+    return Planned(actions, do or nothing, report)
 
 
 def _predict(spec, snaps, found, actions) -> list:
@@ -160,9 +155,7 @@ def _plan(spec, ctx, layout, snaps, found):
     if spec.state == "present":
         if found:
             return [], None
-        how = "running container frozen" if obs.running else "container not running"
-        if layout.name == "zvol":
-            how += ", its filesystem frozen"
+        how = ("running container frozen" if obs.running else "container not running") + layout.snapshot_note()
         return (["snapshot %s@%s (%s%s)" % (layout.dataset, spec.name, how, ", recursive" if spec.recursive else "")],
                 lambda: _take(spec, ctx, layout, obs.running))
     if spec.state == "absent":
@@ -184,25 +177,17 @@ def _plan(spec, ctx, layout, snaps, found):
 
 
 def _take(spec, ctx, layout, running: bool) -> None:
-    """cgroup frozen (no process of the container runs), then, on a zvol, its filesystem frozen (every
-    dirty block written, writers blocked), then the snapshot; thawed in the reverse order."""
-    name = "%s@%s" % (layout.dataset, spec.name)
-    fs_frozen = layout.name == "zvol" and os.path.ismount(layout.private)
-    if fs_frozen:
-        blockdev.thaw(layout.private)  # a run killed while it was frozen left it so
+    """cgroup frozen (no process of the container runs), then the layout quiesced (a volume's filesystem
+    frozen), then the snapshot; thawed in the reverse order."""
+    layout.recover_quiesced()
     os.sync()
     groups = ctx.cgroups() if running else None
     if groups:
         groups.freeze(spec.ctid)
     try:
         os.sync()
-        if fs_frozen:
-            blockdev.freeze(layout.private)
-        try:
-            layout.zfs.snapshot([name], recursive=spec.recursive)
-        finally:
-            if fs_frozen:
-                blockdev.thaw(layout.private)
+        with layout.quiesced():
+            layout.zfs.snapshot(["%s@%s" % (layout.dataset, spec.name)], recursive=spec.recursive)
     finally:
         if groups:
             groups.thaw(spec.ctid)
@@ -227,7 +212,7 @@ def _plan_rollback(spec, ctx, layout, snaps, found, obs):
                                hint="destroy the containers cloned from them, or roll back without destroy_newer")
         steps.append("roll %s back to %s, destroying the newer snapshots %s"
                      % (layout.dataset, snap.name, ", ".join(s.short for s in newer)))
-    elif layout.name == "zvol":
+    elif not layout.capabilities.keeps_newer_snapshots:
         raise VzConfigError("volume %s cannot roll back past newer snapshots and keep them: only the zfs layout "
                             "keeps them (in a branch dataset)" % layout.dataset, param="destroy_newer",
                             hint="set destroy_newer: true to destroy %s, or clone the snapshot instead"
@@ -240,18 +225,14 @@ def _plan_rollback(spec, ctx, layout, snaps, found, obs):
 
     def do():
         was_running = obs.running
-        container.run_locked(ContainerSpec(ctid=spec.ctid, state="stopped", stop_timeout=spec.stop_timeout,
-                                           vz_conf=spec.vz_conf), ctx)
+        entry.run_locked(ContainerSpec(ctid=spec.ctid, state="stopped", stop_timeout=spec.stop_timeout,
+                                       vz_conf=spec.vz_conf), ctx)
         if current and (not newer or spec.destroy_newer):
-            if layout.name == "zvol":  # the filesystem goes while its volume's blocks change under it
-                layout.detach(layout.dataset)
-            layout.zfs.rollback(snap.name, destroy_newer=bool(newer))
-            if layout.name == "zvol":
-                layout.reread(layout.dataset)
+            layout.rollback(snap.name, destroy_newer=bool(newer))
         else:
             _rollback_keeping(layout, snap)
         if was_running:
-            container.run_locked(ContainerSpec(ctid=spec.ctid, state="started", vz_conf=spec.vz_conf), ctx)
+            entry.run_locked(ContainerSpec(ctid=spec.ctid, state="started", vz_conf=spec.vz_conf), ctx)
     return steps, do
 
 
@@ -295,7 +276,7 @@ def _rollback_keeping(layout, snap: Snapshot) -> None:
 # ---- clone -------------------------------------------------------------------------------------
 
 def _plan_clone(spec, ctx, layout, snap: Snapshot):
-    existing = container.read_conf(os.path.join(ctx.globals.conf_dir, "%s.conf" % spec.target_ctid))
+    existing = read_conf(os.path.join(ctx.globals.conf_dir, "%s.conf" % spec.target_ctid))
     if existing is not None:
         if _is_clone_of(layout, existing, spec.target_ctid, snap):
             return [], None  # already this snapshot's clone
@@ -335,7 +316,7 @@ def clone_conf(source: ConfFile, tctx, *, hostname, machine_id: str) -> ConfFile
 
 
 def _clone(spec, ctx, tctx, snap: Snapshot) -> None:
-    src_conf = container.read_conf(ctx.conf_path)
+    src_conf = read_conf(ctx.conf_path)
     new = clone_conf(src_conf, tctx, hostname=spec.target_hostname, machine_id=container.machine_id())
     src_map = idshift.idmap_of(src_conf.items())
     tlayout = tctx.layout
@@ -377,4 +358,4 @@ def _clone(spec, ctx, tctx, snap: Snapshot) -> None:
             raise
 
 
-__all__ = ["SnapshotSpec", "STATES", "ensure", "info", "family", "describe", "clone_conf"]
+__all__ = ["SnapshotSpec", "STATES", "ensure", "plan", "info", "family", "describe", "clone_conf"]

@@ -13,12 +13,14 @@ import re
 from dataclasses import dataclass, field
 
 from . import _config as config
-from . import _netconf as netconf
+from ._config import DEFAULT_VZ_CONF
+from ._net import _config as netconf
 from . import _units as units
 from ._confine import Confinement
 from ._limits import validate_cpumask
 from ._errors import VzConfigError
 from ._layouts import LAYOUTS
+from ._layouts._zvol import ZVOL_CREATE_ONLY, ZVOL_DEFAULTS
 from ._templates import validate_name as validate_template_name
 from ._zfs import validate_dataset
 
@@ -42,8 +44,6 @@ OPTION_KEYS = {"HOSTNAME": "hostname", "NAMESERVER": "nameserver", "SEARCHDOMAIN
                "ZVOL_BLOCKSIZE": "zvol.volblocksize", "ZVOL_SPARSE": "zvol.sparse", "ZVOL_FS": "zvol.fs",
                "ZVOL_COMPRESSION": "zvol.compression"}
 # zvol options that are fixed when the volume is made (compared afterwards, never set again).
-ZVOL_CREATE_ONLY = ("ZVOL_BLOCKSIZE", "ZVOL_SPARSE", "ZVOL_FS")
-ZVOL_DEFAULTS = {"ZVOL_BLOCKSIZE": "16K", "ZVOL_SPARSE": "yes", "ZVOL_FS": "ext4"}
 ZVOL_COMPRESSIONS = ("on", "off", "lz4", "zstd", "gzip", "lzjb", "zle")
 
 
@@ -162,7 +162,7 @@ class ContainerSpec:
     onboot: bool | None = None
     config: dict = field(default_factory=dict)  # KEY -> str (or None: remove the key)
     stop_timeout: int = 60
-    vz_conf: str = "/etc/vz/vz.conf"
+    vz_conf: str = DEFAULT_VZ_CONF
     capability: tuple | None = None  # "name:on|off" entries (CAPABILITY)
     devices: tuple | None = None     # "c:10:200:rw" entries (DEVICES)
     features: tuple | None = None    # "fuse:on" entries (FEATURES)
@@ -170,7 +170,7 @@ class ContainerSpec:
     limits: dict = field(default_factory=dict)  # CTID.conf key -> canonical value, from the resource options
     setmode: str = "fail"
     ip_address: tuple | None = None  # canonical address texts (IP_ADDRESS)
-    netif: tuple | None = None       # _netconf.Netif entries as asked (MACs and host names may be None)
+    netif: tuple | None = None       # _net._config.Netif entries as asked (MACs and host names may be None)
     zfs_dataset: str | None = None   # parent dataset of the zfs and zvol layouts (VE_ZFS_DATASET)
     zvol: dict = field(default_factory=dict)  # CTID.conf keys from the zvol option (DISKSPACE, ZVOL_*)
 
@@ -180,44 +180,19 @@ class ContainerSpec:
         state = p.get("state") or "present"
         if state not in STATES:
             raise VzConfigError("%r is not a state" % state, param="state", hint="use one of: %s" % ", ".join(STATES))
-        hostname = p.get("hostname")
-        if hostname is not None and not HOSTNAME_RE.fullmatch(hostname):
-            raise VzConfigError("%r is not a host name" % hostname, param="hostname",
-                                hint="use letters, digits and '-', dot-separated labels of at most 63 characters")
-        nameserver = p.get("nameserver")
-        for ns in nameserver or ():
-            if not _is_ip(str(ns)):
-                raise VzConfigError("%r is not an IP address" % ns, param="nameserver", hint="give IPv4 or IPv6 addresses")
-        searchdomain = p.get("searchdomain")
-        for dom in searchdomain or ():
-            if not DOMAIN_RE.fullmatch(str(dom)):
-                raise VzConfigError("%r is not a domain name" % dom, param="searchdomain", hint="give DNS domain names")
+        identity = _identity(p)
         stop_timeout = p.get("stop_timeout")
         stop_timeout = 60 if stop_timeout is None else int(stop_timeout)
         if stop_timeout < 0:
             raise VzConfigError("%d is negative" % stop_timeout, param="stop_timeout", hint="give seconds, 0 or more")
-        cfg = {}
-        for key, value in (p.get("config") or {}).items():
-            config.validate_key(key)
-            if key in OPTION_KEYS:
-                raise VzConfigError("key %s is managed by %s" % (key, OPTION_KEYS[key]), param="config.%s" % key,
-                                    hint="set it through that option instead")
-            text = _config_value(key, value)
-            if text is not None:
-                config.validate_value(key, text)
-            cfg[key] = text
+        cfg = _config_keys(p)
         layout = p.get("layout")
         if layout is not None and layout not in LAYOUTS:
             raise VzConfigError("unknown layout %r" % layout, param="layout", hint="use one of: %s" % ", ".join(sorted(LAYOUTS)))
         ostemplate = p.get("ostemplate")
         if ostemplate is not None:
             validate_template_name(ostemplate)
-        lists = {}
-        for name, key in (("capability", "CAPABILITY"), ("devices", "DEVICES"), ("features", "FEATURES")):
-            value = p.get(name)
-            if value is not None:
-                lists[name] = tuple(str(v) for v in value)
-                Confinement.from_conf({key: " ".join(lists[name])})  # validates, naming the option
+        lists = _confinement_lists(p)
         limit_values = _limit_values(p)
         for key, value in limit_values.items():  # a raw key may say the same as its option, not otherwise
             if key in cfg and cfg[key] is not None and cfg[key] != value:
@@ -231,13 +206,54 @@ class ContainerSpec:
         if setmode not in SETMODES:
             raise VzConfigError("%r is not a setmode" % setmode, param="setmode", hint="use fail, restart or ignore")
         return cls(ctid=ctid, state=state, ostemplate=ostemplate, layout=layout, limits=limit_values, setmode=setmode, zvol=zvol,
-                   **_network_and_storage(p),
-                   config_sample=p.get("config_sample"), hostname=hostname,
-                   nameserver=tuple(str(n) for n in nameserver) if nameserver is not None else None,
-                   searchdomain=tuple(str(d) for d in searchdomain) if searchdomain is not None else None,
-                   onboot=p.get("onboot"), config=cfg, stop_timeout=stop_timeout,
-                   vz_conf=p.get("vz_conf") or "/etc/vz/vz.conf", unprivileged=p.get("unprivileged"),
-                   capability=lists.get("capability"), devices=lists.get("devices"), features=lists.get("features"))
+                   **_network_and_storage(p), **identity, **lists,
+                   config_sample=p.get("config_sample"), onboot=p.get("onboot"), config=cfg, stop_timeout=stop_timeout,
+                   vz_conf=p.get("vz_conf") or DEFAULT_VZ_CONF, unprivileged=p.get("unprivileged"))
+
+
+def _identity(p: dict) -> dict:
+    """hostname, nameserver and searchdomain, checked."""
+    hostname = p.get("hostname")
+    if hostname is not None and not HOSTNAME_RE.fullmatch(hostname):
+        raise VzConfigError("%r is not a host name" % hostname, param="hostname",
+                            hint="use letters, digits and '-', dot-separated labels of at most 63 characters")
+    nameserver = p.get("nameserver")
+    for ns in nameserver or ():
+        if not _is_ip(str(ns)):
+            raise VzConfigError("%r is not an IP address" % ns, param="nameserver", hint="give IPv4 or IPv6 addresses")
+    searchdomain = p.get("searchdomain")
+    for dom in searchdomain or ():
+        if not DOMAIN_RE.fullmatch(str(dom)):
+            raise VzConfigError("%r is not a domain name" % dom, param="searchdomain", hint="give DNS domain names")
+    return {"hostname": hostname,
+            "nameserver": tuple(str(n) for n in nameserver) if nameserver is not None else None,
+            "searchdomain": tuple(str(d) for d in searchdomain) if searchdomain is not None else None}
+
+
+def _config_keys(p: dict) -> dict:
+    """The raw CTID.conf keys of ``config``, checked: none an option manages, every value valid."""
+    cfg = {}
+    for key, value in (p.get("config") or {}).items():
+        config.validate_key(key)
+        if key in OPTION_KEYS:
+            raise VzConfigError("key %s is managed by %s" % (key, OPTION_KEYS[key]), param="config.%s" % key,
+                                hint="set it through that option instead")
+        text = _config_value(key, value)
+        if text is not None:
+            config.validate_value(key, text)
+        cfg[key] = text
+    return cfg
+
+
+def _confinement_lists(p: dict) -> dict:
+    """capability, devices and features as given, each checked as its CTID.conf key would be."""
+    lists = {}
+    for name, key in (("capability", "CAPABILITY"), ("devices", "DEVICES"), ("features", "FEATURES")):
+        value = p.get(name)
+        lists[name] = None if value is None else tuple(str(v) for v in value)
+        if value is not None:
+            Confinement.from_conf({key: " ".join(lists[name])})  # validates, naming the option
+    return lists
 
 
 __all__ = ["STATES", "ContainerSpec", "validate_ctid", "zvol_keys", "ZVOL_CREATE_ONLY", "ZVOL_DEFAULTS"]

@@ -18,29 +18,37 @@ import shutil
 from . import _templates as t
 from ._config import VzGlobals
 from ._errors import VzCommandError, VzStateError
-from ._lock import ContainerLock
+from ._converge import Planned, Report, converge
+from ._lock import host_lock
 
 
 def ensure_template(spec: t.TemplateSpec, host, vz_conf: str, *, diff: bool = False) -> dict:
     globals_ = VzGlobals.load(vz_conf)
     tdir = globals_.get("TEMPLATE")
+    return converge(host, lambda: planned(spec, host, tdir, globals_.get("LOCKDIR")), noun="template", diff=diff)
+
+
+def planned(spec: t.TemplateSpec, host, tdir: str, lock_dir: str) -> Planned:
+    """The cache's plan. Only a run that changes it takes the template's lock (a run that changes nothing
+    leaves the host as it was, lock directory included); the build starts over from a clean state
+    under it. The lock keeps no state: its file goes on release, and waiters retry on a new one."""
     current = t.describe(tdir, spec.name)
     actions = _plan(spec, host, tdir, current)
-    if actions and not host.check_mode:
-        lock = ContainerLock(globals_.get("LOCKDIR"), "template-" + spec.name)
-        with lock:
-            try:
-                _apply(spec, host, tdir, actions)
-            finally:
-                lock.remove()  # a template keeps no state in its lock; waiters retry on a new file
-    after = t.describe(tdir, spec.name) if not host.check_mode else _predict(spec, tdir, current, actions)
-    out = {"changed": bool(actions), "template": after or {"name": spec.name, "path": None}, "actions": actions}
-    if diff:
-        out["diff"] = {"before": {"state": "present" if current else "absent", "path": (current or {}).get("path"),
-                                  "checksum": (current or {}).get("checksum")},
-                       "after": {"state": "present" if after and after.get("path") else "absent",
-                                 "path": (after or {}).get("path"), "checksum": (after or {}).get("checksum")}}
-    return out
+
+    def apply():
+        with host_lock(lock_dir, "template-" + spec.name):
+            _apply(spec, host, tdir, actions)
+
+    def report(applied: bool) -> Report:
+        after = t.describe(tdir, spec.name) if applied else _predict(spec, tdir, current, actions)
+        return Report(after or {"name": spec.name, "path": None},
+                      diff={"before": _state(current), "after": _state(after)})
+    return Planned(actions, apply, report)
+
+
+def _state(cache) -> dict:
+    return {"state": "present" if cache and cache.get("path") else "absent", "path": (cache or {}).get("path"),
+            "checksum": (cache or {}).get("checksum")}
 
 
 def _plan(spec, host, tdir: str, current) -> list:

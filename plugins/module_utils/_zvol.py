@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from . import _container as container
+from ._container._context import Context
 from . import _units as units
+from ._config import DEFAULT_VZ_CONF, read_conf
+from ._converge import Planned, Report, converge
 from ._errors import VzConfigError, VzStateError
 from ._layouts._zvol import round_size
 from ._lock import ContainerLock
@@ -26,32 +28,31 @@ from ._spec import ContainerSpec, validate_ctid, zvol_keys
 class ZvolSpec:
     ctid: str
     keys: dict           # CTID.conf keys asked for (DISKSPACE, ZVOL_*), as vz_container's zvol option
-    vz_conf: str = "/etc/vz/vz.conf"
+    vz_conf: str = DEFAULT_VZ_CONF
 
     @classmethod
     def from_params(cls, p: dict) -> "ZvolSpec":
         keys = zvol_keys({k: p.get(k) for k in ("size", "volblocksize", "sparse", "fs", "compression")}, prefix="")
-        return cls(ctid=validate_ctid(p.get("ctid")), keys=keys, vz_conf=p.get("vz_conf") or "/etc/vz/vz.conf")
+        return cls(ctid=validate_ctid(p.get("ctid")), keys=keys, vz_conf=p.get("vz_conf") or DEFAULT_VZ_CONF)
 
 
 _OPTION = {"ZVOL_BLOCKSIZE": "volblocksize", "ZVOL_SPARSE": "sparse", "ZVOL_FS": "fs"}
 
 
 def ensure(spec: ZvolSpec, host, *, diff: bool = False) -> dict:
-    ctx, conf = container.Context.build(ContainerSpec(ctid=spec.ctid, vz_conf=spec.vz_conf), host)
+    ctx, conf = Context.build(ContainerSpec(ctid=spec.ctid, vz_conf=spec.vz_conf), host)
     if conf is None:
         raise VzStateError("container %s does not exist" % spec.ctid, param="ctid",
                            hint="create it with vzkit.vz.vz_container (layout: zvol, zvol: {size: ...})")
-    if ctx.layout.name != "zvol":
+    if not ctx.layout.capabilities.volume:
         raise VzConfigError("container %s has layout %s, not zvol" % (spec.ctid, ctx.layout.name), param="ctid",
                             hint="vz_zvol manages the volume of zvol-layout containers; see vz_quota for others")
-    if host.check_mode:
-        return _run(spec, ctx, conf, check=True, diff=diff)
-    with ContainerLock(ctx.globals.get("LOCKDIR"), spec.ctid):
-        return _run(spec, ctx, conf, check=False, diff=diff)
+    return converge(host, lambda: plan(spec, ctx, read_conf(ctx.conf_path)), noun="zvol",
+                    lock=ContainerLock(ctx.globals.get("LOCKDIR"), spec.ctid), diff=diff)
 
 
-def _run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
+def plan(spec, ctx, conf) -> Planned:
+    """What it takes to give the volume the size and compression asked for."""
     layout = ctx.layout
     volume = layout.describe()
     if volume["volsize"] is None:
@@ -59,7 +60,7 @@ def _run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
                            hint="it holds the container's files; restore it from a snapshot or a backup")
     _refuse_create_only(spec, volume, conf)
     running = os.path.ismount(layout.root)
-    actions, new = [], conf.copy()
+    actions, new, after = [], conf.copy(), dict(volume)
     size = None
     if "DISKSPACE" in spec.keys:
         size = round_size(units.parse_pair(spec.keys["DISKSPACE"], unit=units.UNIT_KBYTES, param="size")[1])
@@ -68,31 +69,30 @@ def _run(spec, ctx, conf, *, check: bool, diff: bool) -> dict:
             actions.append(step)
         if conf.get("DISKSPACE") != units.format_pair(size, size):
             new.set("DISKSPACE", units.format_pair(size, size))
+        after["volsize"] = size
     compression = spec.keys.get("ZVOL_COMPRESSION")
     if compression is not None and volume["compression"] != compression:
         actions.append("set compression of %s to %s (data written from now on)" % (layout.dataset, compression))
-    if compression is not None and conf.get("ZVOL_COMPRESSION") != compression:
-        new.set("ZVOL_COMPRESSION", compression)
+    if compression is not None:
+        after["compression"] = compression
+        if conf.get("ZVOL_COMPRESSION") != compression:
+            new.set("ZVOL_COMPRESSION", compression)
     if new.render() != conf.render():
         actions.insert(0, "write %s" % ctx.conf_path)
-    if actions and not check:
+
+    def apply():
         if size is not None:  # first: a refused or failed resize leaves the config as it was
             layout.resize(size, running=running)
         if compression is not None and volume["compression"] != compression:
             layout.zfs.set(layout.dataset, {"compression": compression})
         ctx.host.atomic_write(ctx.conf_path, new.render(), 0o644)
-        after = layout.describe()
-    else:
-        after = dict(volume)
-        if size is not None:
-            after["volsize"] = size
-        if compression is not None:
-            after["compression"] = compression
-    out = {"changed": bool(actions), "actions": actions, "zvol": dict(after, ctid=spec.ctid, running=running)}
-    if diff:
+
+    def report(applied: bool) -> Report:
+        now = layout.describe() if applied else after
         keys = ("volsize", "compression")
-        out["diff"] = {"before": {k: volume[k] for k in keys}, "after": {k: after[k] for k in keys}}
-    return out
+        return Report(dict(now, ctid=spec.ctid, running=running),
+                      diff={"before": {k: volume[k] for k in keys}, "after": {k: now[k] for k in keys}})
+    return Planned(actions, apply, report)
 
 
 def _refuse_create_only(spec, volume: dict, conf) -> None:
@@ -106,4 +106,4 @@ def _refuse_create_only(spec, volume: dict, conf) -> None:
                                 hint="leave %s out, or make a new container (a snapshot clone keeps it too)" % option)
 
 
-__all__ = ["ZvolSpec", "ensure"]
+__all__ = ["ZvolSpec", "ensure", "plan"]

@@ -615,7 +615,8 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vzkit.vz.plugins.module_utils._container import ensure
+from ansible_collections.vzkit.vz.plugins.module_utils._config import DEFAULT_VZ_CONF
+from ansible_collections.vzkit.vz.plugins.module_utils._container._ensure import ensure
 from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
 from ansible_collections.vzkit.vz.plugins.module_utils._layouts import LAYOUTS
 from ansible_collections.vzkit.vz.plugins.module_utils._spec import ContainerSpec, STATES
@@ -669,7 +670,7 @@ def argument_spec() -> dict:
         capability=dict(type="list", elements="str"),
         devices=dict(type="list", elements="str"),
         features=dict(type="list", elements="str"),
-        vz_conf=dict(type="path", default="/etc/vz/vz.conf"),
+        vz_conf=dict(type="path", default=DEFAULT_VZ_CONF),
     )
 
 

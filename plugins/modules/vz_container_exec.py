@@ -123,7 +123,8 @@ timed_out:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vzkit.vz.plugins.module_utils._container import exec_command
+from ansible_collections.vzkit.vz.plugins.module_utils._config import DEFAULT_VZ_CONF
+from ansible_collections.vzkit.vz.plugins.module_utils._container._ensure import exec_command
 from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
 
 
@@ -136,7 +137,7 @@ def argument_spec() -> dict:
         env=dict(type="dict"),
         stdin=dict(type="str"),
         timeout=dict(type="int", default=0),
-        vz_conf=dict(type="path", default="/etc/vz/vz.conf"),
+        vz_conf=dict(type="path", default=DEFAULT_VZ_CONF),
     )
 
 

@@ -127,14 +127,15 @@ containers:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vzkit.vz.plugins.module_utils._container import info
+from ansible_collections.vzkit.vz.plugins.module_utils._config import DEFAULT_VZ_CONF
+from ansible_collections.vzkit.vz.plugins.module_utils._container._ensure import info
 from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
 
 
 def argument_spec() -> dict:
     return dict(
         ctid=dict(type="list", elements="str", aliases=["name"]),
-        vz_conf=dict(type="path", default="/etc/vz/vz.conf"),
+        vz_conf=dict(type="path", default=DEFAULT_VZ_CONF),
     )
 
 

@@ -231,8 +231,10 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vzkit.vz.plugins.module_utils._config import DEFAULT_VZ_CONF
 from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
-from ansible_collections.vzkit.vz.plugins.module_utils._quota import QuotaSpec, ensure
+from ansible_collections.vzkit.vz.plugins.module_utils._quota._ensure import ensure
+from ansible_collections.vzkit.vz.plugins.module_utils._quota._request import QuotaSpec
 
 
 def argument_spec() -> dict:
@@ -245,7 +247,7 @@ def argument_spec() -> dict:
         refreservation=dict(type="bool"),
         users=dict(type="list", elements="dict", options=entry),
         groups=dict(type="list", elements="dict", options=entry),
-        vz_conf=dict(type="path", default="/etc/vz/vz.conf"),
+        vz_conf=dict(type="path", default=DEFAULT_VZ_CONF),
     )
 
 

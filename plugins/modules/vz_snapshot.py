@@ -184,6 +184,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vzkit.vz.plugins.module_utils._config import DEFAULT_VZ_CONF
 from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
 from ansible_collections.vzkit.vz.plugins.module_utils._snapshots import STATES, SnapshotSpec, ensure
 
@@ -198,7 +199,7 @@ def argument_spec() -> dict:
         target_ctid=dict(type="str"),
         target_hostname=dict(type="str"),
         stop_timeout=dict(type="int", default=60),
-        vz_conf=dict(type="path", default="/etc/vz/vz.conf"),
+        vz_conf=dict(type="path", default=DEFAULT_VZ_CONF),
     )
 
 

@@ -81,6 +81,7 @@ snapshots:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vzkit.vz.plugins.module_utils._config import DEFAULT_VZ_CONF
 from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
 from ansible_collections.vzkit.vz.plugins.module_utils._snapshots import info
 
@@ -88,7 +89,7 @@ from ansible_collections.vzkit.vz.plugins.module_utils._snapshots import info
 def argument_spec() -> dict:
     return dict(
         ctid=dict(type="list", elements="str", aliases=["name"]),
-        vz_conf=dict(type="path", default="/etc/vz/vz.conf"),
+        vz_conf=dict(type="path", default=DEFAULT_VZ_CONF),
     )
 
 

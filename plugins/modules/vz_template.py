@@ -187,6 +187,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vzkit.vz.plugins.module_utils._config import DEFAULT_VZ_CONF
 from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
 from ansible_collections.vzkit.vz.plugins.module_utils._template_state import ensure_template
 from ansible_collections.vzkit.vz.plugins.module_utils._templates import TemplateSpec
@@ -206,7 +207,7 @@ def argument_spec() -> dict:
         path=dict(type="path"),
         compression=dict(type="str", default="zst", choices=["zst", "xz", "gz"]),
         force=dict(type="bool", default=False),
-        vz_conf=dict(type="path", default="/etc/vz/vz.conf"),
+        vz_conf=dict(type="path", default=DEFAULT_VZ_CONF),
     )
 
 

@@ -74,13 +74,14 @@ templates:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vzkit.vz.plugins.module_utils._config import DEFAULT_VZ_CONF
 from ansible_collections.vzkit.vz.plugins.module_utils._host import run_module
 
 from ansible_collections.vzkit.vz.plugins.module_utils._template_state import template_info
 
 
 def argument_spec() -> dict:
-    return dict(vz_conf=dict(type="path", default="/etc/vz/vz.conf"))
+    return dict(vz_conf=dict(type="path", default=DEFAULT_VZ_CONF))
 
 
 def main():

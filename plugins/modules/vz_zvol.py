@@ -165,6 +165,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vzkit.vz.plugins.module_utils._config import DEFAULT_VZ_CONF
 from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
 from ansible_collections.vzkit.vz.plugins.module_utils._zvol import ZvolSpec, ensure
 
@@ -177,7 +178,7 @@ def argument_spec() -> dict:
         volblocksize=dict(type="str"),
         sparse=dict(type="bool"),
         fs=dict(type="str", choices=["ext4", "xfs"]),
-        vz_conf=dict(type="path", default="/etc/vz/vz.conf"),
+        vz_conf=dict(type="path", default=DEFAULT_VZ_CONF),
     )
 
 

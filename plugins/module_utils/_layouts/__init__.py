@@ -4,13 +4,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Layouts: where a container's files live. Private to vzkit.vz; may change in any release.
 
-A layout implements ``exists``, ``create(template, unpack, finish)``, ``is_mounted``, ``mount``, ``umount``,
-``destroy``, ``capabilities`` and ``enforces_diskspace(items)`` for a container's private area
-(``VE_PRIVATE``) and root area (``VE_ROOT``). It knows nothing of cgroups or networking.
+Every layout is a ``_base.Layout``: declared ``capabilities`` and the operations the runtime calls on a
+container's private area (``VE_PRIVATE``) and root area (``VE_ROOT``). The runtime never tests a layout's
+name; a new layout is a new file here, listed in ``LAYOUTS``.
 """
 from __future__ import annotations
 
 from .._errors import VzConfigError
+from ._base import Capabilities, Layout
 from ._simfs import SimfsLayout
 from ._zfs import ZfsLayout
 from ._zvol import ZvolLayout
@@ -18,17 +19,14 @@ from ._zvol import ZvolLayout
 LAYOUTS = {"simfs": SimfsLayout, "zfs": ZfsLayout, "zvol": ZvolLayout}
 
 
-def get_layout(name: str, host, *, private: str, root: str, ctid: str, zfs_dataset=None, lock_dir=None, conf_dir=None):
+def get_layout(name: str, host, **where):
+    """The layout called name for one container (where: private, root, ctid, zfs_dataset, lock_dir, conf_dir)."""
     try:
         cls = LAYOUTS[name]
     except KeyError:
         raise VzConfigError("unknown layout %r" % name, param="layout",
                             hint="use one of: %s" % ", ".join(sorted(LAYOUTS)))
-    if cls is ZvolLayout:
-        return cls(host, private=private, root=root, ctid=ctid, zfs_dataset=zfs_dataset, lock_dir=lock_dir, conf_dir=conf_dir)
-    if cls is ZfsLayout:
-        return cls(host, private=private, root=root, ctid=ctid, zfs_dataset=zfs_dataset, lock_dir=lock_dir)
-    return cls(host, private=private, root=root, ctid=ctid, conf_dir=conf_dir, lock_dir=lock_dir)
+    return cls(host, **where)
 
 
-__all__ = ["LAYOUTS", "get_layout"]
+__all__ = ["LAYOUTS", "Capabilities", "Layout", "get_layout"]

@@ -12,7 +12,7 @@ only when complete, and ``.CTID.vzkit-destroy`` while it is removed. A run kille
 leaves only such a sibling, which the next run of the same container removes.
 
 First-level quota is ext4/xfs project quota: when the host filesystem can keep project ids, the new
-partial directory gets the container's id (``DISK_PROJID``, see ``_projids``) with inheritance before
+partial directory gets the container's id (``DISK_PROJID``, see ``_quota._projid``) with inheritance before
 the template is unpacked, so every file inherits it; ``DISKSPACE`` and ``DISKINODES`` become the id's
 block and inode limits, set once the files are in place.
 """
@@ -22,10 +22,12 @@ import errno
 import os
 
 from .. import _mounts as mounts
-from .. import _projids as projids
-from .. import _projquota as projquota
+from .._fsquota import _kernel as kernel
+from .._fsquota import _projid as projids
+from .._fsquota import _tags as tags
 from .. import _units as units
 from .._errors import VzStateError
+from ._base import Capabilities, Layout
 
 # Directories destroy refuses to remove whatever a config says (a guard against a hand-edited
 # VE_PRIVATE pointing at the host).
@@ -33,30 +35,26 @@ _NEVER = ("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/opt", "/proc"
           "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/vz", "/vz/private", "/vz/root")
 
 
-class SimfsLayout:
+class SimfsLayout(Layout):
     name = "simfs"
+    capabilities = Capabilities(quota_keys=("DISKSPACE", "DISKINODES"), quota_backend="project")
 
-    def __init__(self, host, *, private: str, root: str, ctid: str, conf_dir=None, lock_dir=None):
-        self.host = host
-        self.private = os.path.normpath(private)
-        self.root = os.path.normpath(root)
-        self.ctid = ctid
-        self.conf_dir = conf_dir or "/etc/vz/conf"
-        self.lock_dir = lock_dir or "/vz/lock"
+    def __init__(self, host, **where):
+        super().__init__(host, **where)
+        self.conf_dir = self.conf_dir or "/etc/vz/conf"
+        self.lock_dir = self.lock_dir or "/vz/lock"
         parent, base = os.path.split(self.private)
-        self.partial = os.path.join(parent, ".%s.vzkit-partial" % base)
         self.doomed = os.path.join(parent, ".%s.vzkit-destroy" % base)
         self._fs = None
 
-    @property
-    def capabilities(self) -> dict:
-        quota = ["diskspace", "diskinodes"] if self.fs().enforced() else []
-        return {"quota": quota, "snapshots": False, "clones": False, "online_resize": False}
+    def creation_keys(self, *, zvol: dict, disk_quota: bool) -> dict:
+        projid = self.new_projid() if disk_quota else None  # claimed at create; see _quota._projid
+        return {projids.KEY: str(projid)} if projid else {}
 
     def fs(self):
         """Project quota support of the filesystem the private area is on (probed once per run)."""
         if self._fs is None:
-            self._fs = projquota.probe(self.private)
+            self._fs = kernel.probe(self.private)
         return self._fs
 
     def keeps_projids(self) -> bool:
@@ -100,7 +98,7 @@ class SimfsLayout:
         os.mkdir(self.partial, 0o755)
         wanted = (items or {}).get(projids.KEY)
         if wanted:
-            projquota.check_parent(self.partial)
+            tags.check_parent(self.partial)
             claimed = projids.claim(self.partial, self.private, self.ctid, self.conf_dir, self.lock_dir, wanted=int(wanted))
             items = dict(items, **{projids.KEY: str(claimed)})  # another create may have taken the planned id
         unpack(self.partial)
@@ -128,13 +126,13 @@ class SimfsLayout:
         mounts.remove_mount_point(self.root)
         if projid and self.fs().enforced():
             # A record with no usage and no limits is dropped by the filesystem: the id is free again.
-            projquota.set_limits(os.path.dirname(self.private), projquota.PRJQUOTA, projid, (None, None, None, None))
+            kernel.set_limits(os.path.dirname(self.private), kernel.PRJQUOTA, projid, (None, None, None, None))
 
     def _own_projid(self) -> int:
         for path in (self.private, self.partial):
             if os.path.isdir(path) and not os.path.islink(path):
                 try:
-                    return projquota.projid_of(path)[0]
+                    return tags.projid_of(path)[0]
                 except OSError as e:
                     if e.errno not in (errno.ENOTTY, errno.EOPNOTSUPP, errno.EINVAL):
                         raise
@@ -152,8 +150,8 @@ class SimfsLayout:
         projid = items.get(projids.KEY)
         if not projid:
             return
-        projquota.require(self.fs(), projquota.PRJQUOTA, feature="disk quota of simfs containers", param="diskspace")
-        projquota.set_limits(path or self.private, projquota.PRJQUOTA, int(projid), wanted_limits(items))
+        kernel.require(self.fs(), kernel.PRJQUOTA, feature="disk quota of simfs containers", param="diskspace")
+        kernel.set_limits(path or self.private, kernel.PRJQUOTA, int(projid), wanted_limits(items))
 
 
 def wanted_limits(items: dict) -> tuple:

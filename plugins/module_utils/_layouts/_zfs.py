@@ -28,6 +28,7 @@ from .. import _mounts as mounts
 from .. import _units as units
 from .._errors import VzConfigError, VzStateError
 from .._lock import ContainerLock
+from ._base import Capabilities, Layout
 from .._zfs import CACHE_PROP, OWNER_PROP, Zfs, as_int, owned_by, validate_dataset
 
 TEMPLATES = ".vzkit-templates"
@@ -35,26 +36,25 @@ TEMPLATE_SNAPSHOT = "vzkit"
 BRANCH_RE = r"\.%s\.vzkit-branch-(\d+)"
 
 
-class ZfsLayout:
+class ZfsLayout(Layout):
     name = "zfs"
-    capabilities = {"quota": ["diskspace", "user", "group"], "snapshots": True, "clones": True, "online_resize": True}
+    capabilities = Capabilities(quota_keys=("DISKSPACE",), quota_backend="dataset", snapshots=True,
+                                keeps_newer_snapshots=True)
 
-    def __init__(self, host, *, private: str, root: str, ctid: str, zfs_dataset=None, lock_dir=None):
+    def __init__(self, host, *, zfs_dataset=None, **where):
         if not zfs_dataset:
-            raise VzConfigError("layout zfs needs the parent dataset of the containers' datasets", param="zfs_dataset",
+            raise VzConfigError("layout %s needs the parent dataset of the containers' datasets" % self.name,
+                                param="zfs_dataset",
                                 hint="set zfs_dataset, or VE_ZFS_DATASET in vz.conf (for example vz/private)")
-        self.host = host
-        self.private = os.path.normpath(private)
-        self.root = os.path.normpath(root)
-        self.ctid = ctid
+        super().__init__(host, **where)
         self.parent = validate_dataset(zfs_dataset, param="zfs_dataset")
-        self.dataset = "%s/%s" % (self.parent, ctid)
-        self.partial_dataset = "%s/.%s.vzkit-partial" % (self.parent, ctid)
-        self.rollback_dataset = "%s/.%s.vzkit-rollback" % (self.parent, ctid)  # see _snapshots
-        self.lock_dir = lock_dir
-        parent_dir, base = os.path.split(self.private)
-        self.partial = os.path.join(parent_dir, ".%s.vzkit-partial" % base)
+        self.dataset = "%s/%s" % (self.parent, self.ctid)
+        self.partial_dataset = "%s/.%s.vzkit-partial" % (self.parent, self.ctid)
+        self.rollback_dataset = "%s/.%s.vzkit-rollback" % (self.parent, self.ctid)  # see _snapshots
         self.zfs = Zfs(host)
+
+    def creation_keys(self, *, zvol: dict, disk_quota: bool) -> dict:
+        return {"VE_ZFS_DATASET": self.parent}
 
     # ---- observation -------------------------------------------------------------------
     def exists(self) -> bool:
@@ -251,6 +251,10 @@ class ZfsLayout:
             self.zfs.set(dataset or self.dataset, {"refquota": limit if limit else "none"})
         elif dataset is None:  # the key was removed from an existing container's config
             self.zfs.set(self.dataset, {"refquota": "none"})
+
+    # ---- snapshots ---------------------------------------------------------------------
+    def rollback(self, snapshot: str, *, destroy_newer: bool) -> None:
+        self.zfs.rollback(snapshot, destroy_newer=destroy_newer)
 
     def refquota(self):
         props = self.zfs.get([self.dataset], ["refquota"]).get(self.dataset) or {}

@@ -23,6 +23,7 @@ its ``volblocksize`` and compression) gets a GPT label, one partition and ext4 m
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import time
@@ -34,11 +35,14 @@ from .. import _mounts as mounts
 from .. import _units as units
 from .._errors import VzConfigError, VzStateError
 from .._zfs import OWNER_PROP, as_int
+from ._base import Capabilities
 from ._zfs import ZfsLayout, _rmdir
 
 VOLBLOCKSIZES = tuple(2 ** n for n in range(12, 18))  # 4K .. 128K (OpenZFS takes 512 B .. 128K; below 4K is slow)
 DEFAULT_VOLBLOCKSIZE = 16384
 ZVOL_KEYS = ("ZVOL_BLOCKSIZE", "ZVOL_SPARSE", "ZVOL_FS", "ZVOL_COMPRESSION")
+ZVOL_CREATE_ONLY = ("ZVOL_BLOCKSIZE", "ZVOL_SPARSE", "ZVOL_FS")  # fixed when the volume is made
+ZVOL_DEFAULTS = {"ZVOL_BLOCKSIZE": "16K", "ZVOL_SPARSE": "yes", "ZVOL_FS": "ext4"}
 VOLUME_PROPS = ["volsize", "volblocksize", "refreservation", "compression", "volmode", OWNER_PROP]
 MIB = 1024 * 1024
 MIN_SIZE = 512 * MIB
@@ -83,11 +87,44 @@ class VolumeSpec:
 
 class ZvolLayout(ZfsLayout):
     name = "zvol"
-    capabilities = {"quota": ["diskspace", "user", "group"], "snapshots": True, "clones": True, "online_resize": True}
+    capabilities = Capabilities(quota_keys=("DISKSPACE",), quota_backend="volume", snapshots=True, volume=True)
 
-    def __init__(self, host, *, private: str, root: str, ctid: str, zfs_dataset=None, lock_dir=None, conf_dir=None):
-        super().__init__(host, private=private, root=root, ctid=ctid, zfs_dataset=zfs_dataset, lock_dir=lock_dir)
-        self.conf_dir = conf_dir
+    def creation_keys(self, *, zvol: dict, disk_quota: bool) -> dict:
+        """The dataset, and what the volume is made with, defaults written out (its size is DISKSPACE)."""
+        return dict({"VE_ZFS_DATASET": self.parent},
+                    **{k: v for k, v in dict(ZVOL_DEFAULTS, **zvol).items() if k != "DISKSPACE"})
+
+    def check_new_config(self, items: dict) -> None:
+        VolumeSpec.from_items(items)  # a volume without a size is refused in check mode too
+
+    def diskspace_action(self, after: dict, keys: list, *, running: bool) -> str | None:
+        return self.resize_plan(VolumeSpec.from_items(after, param="config").size, running=running, param="zvol.size")
+
+    # ---- snapshots ---------------------------------------------------------------------
+    def recover_quiesced(self) -> None:
+        if os.path.ismount(self.private):
+            blockdev.thaw(self.private)  # a run killed while it was frozen left it so
+
+    @contextlib.contextmanager
+    def quiesced(self):
+        """The filesystem on the volume frozen (every dirty block written, writers blocked), so that a
+        snapshot holds a clean filesystem, not one that needs its journal replayed."""
+        frozen = os.path.ismount(self.private)
+        if frozen:
+            blockdev.freeze(self.private)
+        try:
+            yield
+        finally:
+            if frozen:
+                blockdev.thaw(self.private)
+
+    def snapshot_note(self) -> str:
+        return ", its filesystem frozen"
+
+    def rollback(self, snapshot: str, *, destroy_newer: bool) -> None:
+        self.detach(self.dataset)  # the filesystem goes while its volume's blocks change under it
+        self.zfs.rollback(snapshot, destroy_newer=destroy_newer)
+        self.reread(self.dataset)
 
     # ---- devices -----------------------------------------------------------------------
     @staticmethod
@@ -347,4 +384,4 @@ def _wait_size(device: str, size: int, *, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-__all__ = ["ZvolLayout", "VolumeSpec", "round_size", "ZVOL_KEYS", "VOLBLOCKSIZES", "DEFAULT_VOLBLOCKSIZE"]
+__all__ = ["ZvolLayout", "VolumeSpec", "round_size", "ZVOL_KEYS", "ZVOL_CREATE_ONLY", "ZVOL_DEFAULTS", "VOLBLOCKSIZES", "DEFAULT_VOLBLOCKSIZE"]

@@ -9,7 +9,8 @@ import sys
 
 sys.path.insert(0, "/usr/lib/vzkit")
 
-from ansible_collections.vzkit.vz.plugins.module_utils import _container as container  # noqa: E402
+from ansible_collections.vzkit.vz.plugins.module_utils._container import _ensure as container  # noqa: E402
+from ansible_collections.vzkit.vz.plugins.module_utils._config import DEFAULT_VZ_CONF  # noqa: E402
 from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzError  # noqa: E402
 from ansible_collections.vzkit.vz.plugins.module_utils._host import Host  # noqa: E402
 from ansible_collections.vzkit.vz.plugins.module_utils._spec import ContainerSpec  # noqa: E402
@@ -29,7 +30,7 @@ def main(argv) -> int:
     if len(argv) < 1 or argv[0] not in ("start", "stop"):
         print(__doc__, file=sys.stderr)
         return 2
-    vz_conf = argv[1] if len(argv) > 1 else "/etc/vz/vz.conf"
+    vz_conf = argv[1] if len(argv) > 1 else DEFAULT_VZ_CONF
     host = Host()
     everything = order(container.info(vz_conf, host))
     if argv[0] == "start":

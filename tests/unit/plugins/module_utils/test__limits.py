@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils import _limits as limits
-from ansible_collections.vzkit.vz.plugins.module_utils._apply import unenforced_keys
+from ansible_collections.vzkit.vz.plugins.module_utils._container._apply import unenforced_keys
 from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzConfigError
 from ansible_collections.vzkit.vz.plugins.module_utils._samples import VPS_BASIC
+from ansible_collections.vzkit.vz.plugins.module_utils._layouts import LAYOUTS
 from ansible_collections.vzkit.vz.plugins.module_utils._config import ConfFile
 
 M = 1024 ** 2
@@ -136,6 +137,7 @@ class _Layout:
 
     def __init__(self, name, enforces):
         self.name, self._enforces = name, enforces
+        self.capabilities = LAYOUTS[name].capabilities
 
     def enforces_diskspace(self, items):
         return self._enforces

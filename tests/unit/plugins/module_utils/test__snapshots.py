@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.vzkit.vz.plugins.module_utils import _netconf as netconf
+from ansible_collections.vzkit.vz.plugins.module_utils._net import _config as netconf
 from ansible_collections.vzkit.vz.plugins.module_utils import _snapshots as snapshots
 from ansible_collections.vzkit.vz.plugins.module_utils._config import ConfFile
 from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzConfigError

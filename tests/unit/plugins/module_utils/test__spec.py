@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzConfigError
-from ansible_collections.vzkit.vz.plugins.module_utils._netconf import Netif
+from ansible_collections.vzkit.vz.plugins.module_utils._net._config import Netif
 from ansible_collections.vzkit.vz.plugins.module_utils._spec import STATES, ContainerSpec, validate_ctid
 
 
