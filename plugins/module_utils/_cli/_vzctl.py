@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright: vzkit.vz contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""vzctl: a container's life cycle from the host's shell, as OpenVZ admins type it.
+
+Private to vzkit.vz; may change in any release. Every command that changes a container is a
+``vz_container`` request run through the same converge step and per-container lock as the module;
+``exec`` is ``vz_container_exec``. docs/cli.md is the manual.
+"""
+from __future__ import annotations
+
+import sys
+
+from .._container._ensure import ensure, exec_command, info
+from .._errors import VzError, VzStateError
+from .._host import Host
+from .._spec import ContainerSpec
+from ._common import FAILED, OK, USAGE, Parser, say_error, say_warnings, vz_conf
+
+# command -> the state it asks for (vz_container's state option)
+STATES = {"create": "present", "mount": "mounted", "umount": "stopped", "start": "started", "stop": "stopped",
+          "restart": "restarted", "destroy": "absent", "delete": "absent"}
+SET_OPTIONS = ("ram", "swap", "numproc", "cpus", "cpulimit", "cpuunits", "cpumask", "iolimit", "iopslimit", "ioprio")
+EPILOG = """vz.conf: /etc/vz/vz.conf, or the file $VZKIT_VZ_CONF names.
+exit status: 0 done (or nothing to do), 1 refused or failed (one line says why), 2 usage error;
+vzctl exec passes the command's own through."""
+
+
+def parser() -> Parser:
+    p = Parser(prog="vzctl", description="Create, start, stop, change and destroy containers; run commands in them.",
+               epilog=EPILOG)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    create = sub.add_parser("create", help="create a container (stopped)", epilog=EPILOG)
+    create.add_argument("ctid")
+    create.add_argument("--ostemplate", help="the template cache to create it from (default: DEF_OSTEMPLATE)")
+    create.add_argument("--layout", choices=("simfs", "zfs", "zvol"), help="where its files live (default: VE_LAYOUT)")
+    create.add_argument("--config", dest="config_sample", metavar="NAME", help="the config sample (ve-NAME.conf-sample)")
+    create.add_argument("--zfs-dataset", help="the parent dataset on the zfs and zvol layouts")
+    create.add_argument("--unprivileged", choices=("yes", "no"), help="a uid/gid range of its own (default: yes)")
+    _identity_options(create)
+    for name, help_text in (("mount", "mount its private area on its root"), ("umount", "unmount it (stopped)"),
+                            ("start", "start it (mounting it first)"), ("restart", "stop it, then start it"),
+                            ("status", "print whether it exists, is mounted and runs"),
+                            ("destroy", "remove it: its private area and its config"), ("delete", "the same as destroy")):
+        cmd = sub.add_parser(name, help=help_text, epilog=EPILOG)
+        cmd.add_argument("ctid")
+    stop = sub.add_parser("stop", help="stop it (its init is asked, then killed after --timeout)", epilog=EPILOG)
+    stop.add_argument("ctid")
+    stop.add_argument("--timeout", type=int, default=60, help="seconds before the init is killed (default: 60)")
+    change = sub.add_parser("set", help="change its settings (saved in CTID.conf; applied live where possible)",
+                            epilog=EPILOG)
+    change.add_argument("ctid")
+    _identity_options(change)
+    change.add_argument("--ipdel", action="append", metavar="IP|all", help="remove an address (all: every one)")
+    change.add_argument("--onboot", choices=("yes", "no"), help="start it at boot")
+    for name in SET_OPTIONS:
+        change.add_argument("--" + name, help="vz_container's %s option" % name)
+    change.add_argument("--setmode", choices=("restart", "ignore"), help="what a change that needs a restart does")
+    change.add_argument("--save", action="store_true", help="save the change (required: vzkit always saves)")
+    run = sub.add_parser("exec", help="run a command inside it (through /bin/sh -c; stdin passed on)", epilog=EPILOG)
+    run.add_argument("ctid")
+    run.add_argument("cmd", nargs="+", help="the command line")
+    return p
+
+
+def _identity_options(cmd) -> None:
+    cmd.add_argument("--hostname", help="its host name")
+    cmd.add_argument("--ipadd", action="append", metavar="IP", help="add a routed address (repeat for more)")
+    cmd.add_argument("--nameserver", action="append", metavar="IP", help="a name server (repeat for more)")
+    cmd.add_argument("--searchdomain", action="append", metavar="DOMAIN", help="a search domain (repeat for more)")
+
+
+def main(argv, *, stdout=None, stderr=None, stdin=None, host=None) -> int:
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    args = parser().parse_args(argv)
+    host = host or Host()
+    try:
+        if args.command == "status":
+            return _status(args, host, stdout)
+        if args.command == "set" and not args.save:
+            stderr.write("vzctl: container %s: vzkit saves every change in CTID.conf; add --save\n" % args.ctid)
+            return USAGE
+        if args.command not in ("create", "destroy", "delete"):
+            _require_existing(args.ctid, host)  # only create makes a container
+        if args.command == "exec":
+            return _exec(args, host, stdout, stderr, stdin)
+        result = ensure(ContainerSpec.from_params(_params(args, host)), host)
+    except VzError as exc:
+        return say_error("vzctl", exc, stderr, ctid=args.ctid)
+    finally:
+        say_warnings("vzctl", host, stderr)
+    for action in result["actions"]:
+        stdout.write("%s\n" % action)
+    if not result["changed"]:
+        stdout.write("Container %s: %s\n" % (args.ctid, _nothing_to_do(args.command, result["container"]["state"])))
+    return OK
+
+
+def _require_existing(ctid: str, host) -> dict:
+    (container,) = info(vz_conf(), host, [ctid])
+    if container["state"] == "absent":
+        raise VzStateError("container %s does not exist" % ctid, param="ctid", hint="create it first (vzctl create)")
+    return container
+
+
+def _nothing_to_do(command: str, state: str) -> str:
+    if command == "create":
+        return "already exists"
+    if command == "set":
+        return "nothing to change"
+    return "does not exist" if state == "absent" else "already %s" % state
+
+
+def _params(args, host) -> dict:
+    """vz_container's parameters for the command."""
+    p = {"ctid": args.ctid, "state": STATES.get(args.command, "present"), "vz_conf": vz_conf()}
+    if args.command == "stop":
+        p["stop_timeout"] = args.timeout
+    if args.command == "create":
+        p.update(ostemplate=args.ostemplate, layout=args.layout, config_sample=args.config_sample,
+                 zfs_dataset=args.zfs_dataset,
+                 unprivileged=None if args.unprivileged is None else args.unprivileged == "yes")
+    if args.command in ("create", "set"):
+        p.update(hostname=args.hostname, nameserver=args.nameserver, searchdomain=args.searchdomain)
+        p["ip_address"] = _addresses(args, host)
+    if args.command == "set":
+        p.update({name: getattr(args, name) for name in SET_OPTIONS})
+        p["onboot"] = None if args.onboot is None else args.onboot == "yes"
+        p["setmode"] = args.setmode or "fail"
+    return p
+
+
+def _addresses(args, host):
+    """--ipadd adds to the addresses the container has, --ipdel removes (vzctl's way); None: unchanged."""
+    if not args.ipadd and not getattr(args, "ipdel", None):
+        return None
+    current = []
+    if args.command == "set":
+        current = list(_require_existing(args.ctid, host)["ip_address"])
+    deleted = set(getattr(args, "ipdel", None) or ())
+    kept = [] if "all" in deleted else [a for a in current if a not in deleted and a.split("/")[0] not in deleted]
+    return kept + [a for a in args.ipadd or () if a not in kept]
+
+
+def _status(args, host, stdout) -> int:
+    (c,) = info(vz_conf(), host, [args.ctid])
+    exists = "deleted" if c["state"] == "absent" else "exist"
+    mounted = "mounted" if c["state"] in ("mounted", "running") else "unmounted"
+    stdout.write("CTID %s %s %s %s\n" % (args.ctid, exists, mounted, "running" if c["state"] == "running" else "down"))
+    return OK
+
+
+def _exec(args, host, stdout, stderr, stdin) -> int:
+    """The command line through /bin/sh -c, as vzctl exec runs it; its stdout and stderr kept apart."""
+    stdin = stdin if stdin is not None else sys.stdin.buffer
+    data = b"" if stdin is None or stdin.isatty() else stdin.read()
+    res = exec_command(args.ctid, vz_conf(), host, ["/bin/sh", "-c", " ".join(args.cmd)], stdin=data, decode=False)
+    _write(stdout, res["stdout"])
+    _write(stderr, res["stderr"])
+    return res["rc"] if res["rc"] >= 0 else FAILED
+
+
+def _write(stream, data: bytes) -> None:
+    """The command's bytes as they are (binary output included)."""
+    stream.flush()
+    out = getattr(stream, "buffer", stream)
+    out.write(data)
+    out.flush()
+
+
+__all__ = ["STATES", "parser", "main"]
