@@ -160,9 +160,10 @@ class Zfs:
             self._zfs = self.host.bin("zfs")
         return self._zfs
 
-    def run(self, argv, *, busy_timeout: float = 10.0):
+    def run(self, argv, *, busy_timeout: float = 30.0):
         """Run a changing command; "dataset is busy" is retried for a while (a just-mounted FUSE
-        filesystem, or a mount whose last user is exiting, is briefly busy; OpenZFS rarely is)."""
+        filesystem, or a mount whose last user is exiting, is briefly busy; OpenZFS rarely is). On a
+        loaded machine zfs-fuse once stayed busy for over 10 s after a container stopped."""
         deadline = time.monotonic() + busy_timeout
         while True:
             res = self.host.run(argv, check=False)

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The host's command line, as OpenVZ admins type it. Private to vzkit.vz; may change in any release.
 
-- ``_vzctl``: create, mount, start, stop, restart, set, destroy, status, exec.
+- ``_vzctl``: create, mount, start, stop, restart, set, destroy, status, exec, enter.
 - ``_vzlist``: the containers, as a table or JSON.
 - ``_common``: vz.conf, messages and exit codes they share.
 

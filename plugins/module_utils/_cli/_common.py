@@ -24,8 +24,10 @@ def vz_conf() -> str:
     return os.environ.get(VZ_CONF_ENV) or DEFAULT_VZ_CONF
 
 
-# The runtime names module options; the command line names its own flags.
+# The runtime names module options; the command line names its own flags and commands.
 FLAGS = {"ip_address": "--ipadd", "config_sample": "--config", "stop_timeout": "--timeout"}
+COMMANDS = {"(state: started)": "(vzctl start)", "(state: stopped)": "(vzctl stop)", "(state: mounted)": "(vzctl mount)",
+            "(vz_container)": "(vzctl create)"}
 
 
 def flag(param: str) -> str:
@@ -40,6 +42,8 @@ def say_error(prog: str, exc: VzError, stderr, *, ctid: str | None = None) -> in
         text = text[len(param) + 4:]
         if param not in ("ctid", "vz_conf"):
             text = "%s: %s" % (flag(param), text)
+    for module_words, command in COMMANDS.items():
+        text = text.replace(module_words, command)
     where = "container %s: " % ctid if ctid and "container %s " % ctid not in text else ""
     stderr.write("%s: %s%s\n" % (prog, where, text))
     return FAILED

@@ -10,9 +10,11 @@ Private to vzkit.vz; may change in any release. Every command that changes a con
 """
 from __future__ import annotations
 
+import argparse
 import sys
+import termios
 
-from .._container._ensure import ensure, exec_command, info
+from .._container._ensure import enter_container, ensure, exec_command, info
 from .._errors import VzError, VzStateError
 from .._host import Host
 from .._spec import ContainerSpec
@@ -24,7 +26,7 @@ STATES = {"create": "present", "mount": "mounted", "umount": "stopped", "start":
 SET_OPTIONS = ("ram", "swap", "numproc", "cpus", "cpulimit", "cpuunits", "cpumask", "iolimit", "iopslimit", "ioprio")
 EPILOG = """vz.conf: /etc/vz/vz.conf, or the file $VZKIT_VZ_CONF names.
 exit status: 0 done (or nothing to do), 1 refused or failed (one line says why), 2 usage error;
-vzctl exec passes the command's own through."""
+vzctl exec and vzctl enter pass the command's (the shell's) own through."""
 
 
 def parser() -> Parser:
@@ -62,6 +64,10 @@ def parser() -> Parser:
     run = sub.add_parser("exec", help="run a command inside it (through /bin/sh -c; stdin passed on)", epilog=EPILOG)
     run.add_argument("ctid")
     run.add_argument("cmd", nargs="+", help="the command line")
+    enter = sub.add_parser("enter", help="an interactive shell inside it, on a terminal of its own", epilog=EPILOG)
+    enter.add_argument("ctid")
+    enter.add_argument("--exec", dest="argv", nargs=argparse.REMAINDER, metavar="COMMAND",
+                       help="run this on the terminal instead of a login shell (/bin/sh -l); the session ends with it")
     return p
 
 
@@ -86,6 +92,8 @@ def main(argv, *, stdout=None, stderr=None, stdin=None, host=None) -> int:
             _require_existing(args.ctid, host)  # only create makes a container
         if args.command == "exec":
             return _exec(args, host, stdout, stderr, stdin)
+        if args.command == "enter":
+            return _enter(args, host, stderr)
         result = ensure(ContainerSpec.from_params(_params(args, host)), host)
     except VzError as exc:
         return say_error("vzctl", exc, stderr, ctid=args.ctid)
@@ -142,6 +150,16 @@ def _addresses(args, host):
     deleted = set(getattr(args, "ipdel", None) or ())
     kept = [] if "all" in deleted else [a for a in current if a not in deleted and a.split("/")[0] not in deleted]
     return kept + [a for a in args.ipadd or () if a not in kept]
+
+
+def _enter(args, host, stderr) -> int:
+    try:
+        return enter_container(args.ctid, vz_conf(), host, argv=args.argv or ("/bin/sh", "-l"))
+    except KeyboardInterrupt:  # ^C on a host terminal that was not raw (input from a pipe)
+        return 130
+    except (OSError, termios.error) as exc:
+        stderr.write("vzctl: container %s: the session failed: %s\n" % (args.ctid, exc))
+        return FAILED
 
 
 def _status(args, host, stdout) -> int:

@@ -64,6 +64,13 @@ def _cell(value) -> str:
     return "-" if value in (None, "") else str(value)
 
 
+def _sort_key(value) -> tuple:
+    """Numbers by value, before text; empty values last."""
+    if isinstance(value, int):
+        return (0, value, "")
+    return (1 if value not in (None, "") else 2, 0, str(value or ""))
+
+
 def table(containers, fields, *, header: bool) -> str:
     rows = [[FIELDS[f][0] for f in fields]] if header else []
     rows += [[_cell(FIELDS[f][3](c)) for f in fields] for c in containers]
@@ -106,7 +113,7 @@ def main(argv, *, stdout=None, stderr=None, host=None) -> int:
             stderr.write("vzlist: container %s does not exist\n" % ", ".join(missing))
             return FAILED
     if sort != ["ctid"]:
-        containers = sorted(containers, key=lambda c: _cell(FIELDS[sort[0]][3](c)))
+        containers = sorted(containers, key=lambda c: _sort_key(FIELDS[sort[0]][3](c)))
     if args.json:
         stdout.write(json.dumps(containers, indent=2, sort_keys=True) + "\n")
     else:

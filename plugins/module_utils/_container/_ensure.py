@@ -9,11 +9,15 @@ entry point: fleet, CLI, plugins) calls; it runs the container's plan through th
 """
 from __future__ import annotations
 
+import os
+
 from .. import _idshift as idshift
 from .._config import ConfFile, VzGlobals, ctids_in
 from .._confine import Confinement
 from .._converge import Planned, Report, converge
+from .._enter import enter
 from .._exec import check_running, run_in_container
+from .._namespaces import INIT_ENV
 from .._lock import ContainerLock
 from .._spec import ContainerSpec, validate_ctid
 from ._apply import Apply
@@ -93,4 +97,15 @@ def exec_command(ctid: str, vz_conf: str, host, argv, *, stdin: bytes = b"", env
             "stderr": res.stderr.decode("utf-8", "replace"), "timed_out": res.timed_out}
 
 
-__all__ = ["ensure", "planned", "run_locked", "info", "exec_command"]
+def enter_container(ctid: str, vz_conf: str, host, *, argv=("/bin/sh", "-l")) -> int:
+    """An interactive session in the running container, on the caller's terminal (see ``_enter``)."""
+    ctx, _conf = Context.build(ContainerSpec(ctid=validate_ctid(ctid), vz_conf=vz_conf), host)
+    obs = observe(ctx)
+    check_running(obs.record if obs.running else None, ctx.ctid)
+    groups = ctx.cgroups()
+    env = dict(INIT_ENV, HOME="/root", TERM=os.environ.get("TERM") or "linux")
+    return enter(obs.record.pid, attach=lambda pid: groups.attach(ctx.ctid, pid),
+                 confinement=Confinement.from_conf(obs.conf.items()), argv=list(argv), env=env)
+
+
+__all__ = ["ensure", "planned", "run_locked", "info", "exec_command", "enter_container"]

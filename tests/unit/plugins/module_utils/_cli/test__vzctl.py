@@ -84,7 +84,7 @@ def test_set_without_save_is_refused(vz):
                                                              "CTID.conf; add --save\n")
 
 
-@pytest.mark.parametrize("command", ["mount", "umount", "start", "stop", "restart", "exec", "set"])
+@pytest.mark.parametrize("command", ["mount", "umount", "start", "stop", "restart", "exec", "enter", "set"])
 def test_only_create_makes_a_container(vz, command):
     argv = [command, "109"] + (["true"] if command == "exec" else ["--save"] if command == "set" else [])
     rc, out, err = run(*argv)
@@ -123,7 +123,7 @@ def test_usage_errors_exit_2_and_name_help(capsys):
 
 
 def test_every_command_has_help(capsys):
-    for command in ("create", "mount", "umount", "start", "stop", "restart", "status", "destroy", "set", "exec"):
+    for command in ("create", "mount", "umount", "start", "stop", "restart", "status", "destroy", "set", "exec", "enter"):
         with pytest.raises(SystemExit) as exc:
             vzctl.main([command, "--help"])
         assert exc.value.code == 0

@@ -59,8 +59,12 @@ def test_fields_without_header(vz):
 
 
 def test_sort_and_named_containers(vz):
-    assert [line.split()[0] for line in run("-a", "-H", "-s", "hostname")[1].splitlines()] == ["web", "101", "9"]
+    assert [line.split()[0] for line in run("-a", "-H", "-s", "hostname")[1].splitlines()] == ["101", "9", "web"]  # empty last
     assert run("-H", "101")[1].split() == ["101", "-", "stopped", "198.51.100.7", "ct101.example"]
+
+
+def test_numbers_sort_by_value():
+    assert sorted([10, "b", None, 9, "a"], key=vzlist._sort_key) == [9, 10, "a", "b", None]
 
 
 def test_json_is_vz_container_info(vz):
