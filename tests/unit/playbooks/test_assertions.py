@@ -24,8 +24,7 @@ def conditions(node):
         for key, value in node.items():
             if key in ("ansible.builtin.assert", "assert") and isinstance(value, dict):
                 that = value.get("that")
-                for cond in that if isinstance(that, list) else [that]:
-                    yield cond
+                yield from that if isinstance(that, list) else [that]
             yield from conditions(value)
     elif isinstance(node, list):
         for item in node:
