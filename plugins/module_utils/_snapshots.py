@@ -80,9 +80,7 @@ class SnapshotSpec:
 
 
 def _zfs_context(ctid: str, vz_conf: str, host, *, param: str = "ctid"):
-    ctx, conf = container.Context.build(ContainerSpec(ctid=ctid, vz_conf=vz_conf), host)
-    if conf is None:
-        raise VzStateError("container %s does not exist" % ctid, param=param, hint="create it first (vz_container)")
+    ctx, conf = container.Context.existing(ctid, vz_conf, host, param=param)
     if not ctx.layout.capabilities.snapshots:
         raise VzUnsupported("snapshots of container %s" % ctid, "its layout is %s; snapshots need layout zfs or zvol"
                             % ctx.layout.name, param=param, hint="create the container with layout: zfs or zvol")

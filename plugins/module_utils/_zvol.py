@@ -21,7 +21,7 @@ from ._converge import Planned, Report, converge
 from ._errors import VzConfigError, VzStateError
 from ._layouts._zvol import round_size
 from ._lock import ContainerLock
-from ._spec import ContainerSpec, validate_ctid, zvol_keys
+from ._spec import validate_ctid, zvol_keys
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,8 @@ _OPTION = {"ZVOL_BLOCKSIZE": "volblocksize", "ZVOL_SPARSE": "sparse", "ZVOL_FS":
 
 
 def ensure(spec: ZvolSpec, host, *, diff: bool = False) -> dict:
-    ctx, conf = Context.build(ContainerSpec(ctid=spec.ctid, vz_conf=spec.vz_conf), host)
-    if conf is None:
-        raise VzStateError("container %s does not exist" % spec.ctid, param="ctid",
-                           hint="create it with vzkit.vz.vz_container (layout: zvol, zvol: {size: ...})")
+    ctx, _conf = Context.existing(spec.ctid, spec.vz_conf, host,
+                                  hint="create it with vzkit.vz.vz_container (layout: zvol, zvol: {size: ...})")
     if not ctx.layout.capabilities.volume:
         raise VzConfigError("container %s has layout %s, not zvol" % (spec.ctid, ctx.layout.name), param="ctid",
                             hint="vz_zvol manages the volume of zvol-layout containers; see vz_quota for others")

@@ -15,9 +15,10 @@ from .. import _process as process
 from .._cgroups import _groups as cgroups
 from .._cgroups import _hierarchy as hierarchy
 from .._config import VzGlobals, expand, read_conf
-from .._errors import VzConfigError
+from .._errors import VzConfigError, VzStateError
 from .._layouts import get_layout
 from .._net import _steps as wiring
+from .._spec import ContainerSpec
 
 
 @dataclass
@@ -62,6 +63,15 @@ class Context:
                   get_layout(layout_name, host, private=private, root=root, ctid=ctid,
                              zfs_dataset=own_dataset or spec.zfs_dataset or g.get("VE_ZFS_DATASET"),
                              lock_dir=g.get("LOCKDIR"), conf_dir=g.conf_dir))
+        return ctx, conf
+
+    @classmethod
+    def existing(cls, ctid: str, vz_conf: str, host, *, param: str = "ctid",
+                 hint: str = "create it first (vz_container)") -> tuple:
+        """The context and config of a container that must exist (vz_quota, vz_zvol, vz_snapshot)."""
+        ctx, conf = cls.build(ContainerSpec(ctid=ctid, vz_conf=vz_conf), host)
+        if conf is None:
+            raise VzStateError("container %s does not exist" % ctid, param=param, hint=hint)
         return ctx, conf
 
     def net_env(self):

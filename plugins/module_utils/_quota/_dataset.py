@@ -15,7 +15,7 @@ from .. import _units as units
 from .._converge import Planned, Report
 from .._zfs import as_int
 from . import _owners as owners
-from ._request import parse_diskspace
+from ._request import parse_diskspace, stored_not_enforced
 
 INODES_ON_ZFS = "ZFS allocates inodes as it needs them, so there is no inode limit to set"
 GRACE_ON_ZFS = "ZFS has no soft limit, so there is no grace time"
@@ -90,15 +90,7 @@ def _plan_zfs(spec, layout, items: dict, current: dict, wanted: dict) -> tuple:
 
 
 def _warnings(spec, conf_path: str) -> list:
-    out = []
-    if spec.diskinodes is not None:
-        out.append("`diskinodes`: stored in %s, not enforced: %s" % (conf_path, INODES_ON_ZFS))
-    if spec.quotatime is not None:
-        out.append("`quotatime`: stored in %s, not enforced: %s" % (conf_path, GRACE_ON_ZFS))
-    if spec.diskspace is not None and spec.diskspace[0] != spec.diskspace[1]:
-        out.append("`diskspace`: the barrier %s is stored, not enforced: ZFS has no soft limit; the limit %s is"
-                   % (units.format_size(spec.diskspace[0]), units.format_size(spec.diskspace[1])))
-    return out
+    return stored_not_enforced(spec, conf_path, inodes=INODES_ON_ZFS, grace=GRACE_ON_ZFS, limit="ZFS has no soft limit; the limit %s is")
 
 
 def _describe(ctid, layout, items, current, users, groups, idmap) -> dict:

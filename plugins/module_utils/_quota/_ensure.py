@@ -23,9 +23,7 @@ from __future__ import annotations
 from .._config import read_conf
 from .._container._context import Context
 from .._converge import converge
-from .._errors import VzStateError
 from .._lock import ContainerLock
-from .._spec import ContainerSpec
 from . import _dataset, _project, _volume
 
 # The layouts' quota backends (Capabilities.quota_backend): each plans a QuotaSpec for one container.
@@ -34,9 +32,7 @@ BACKENDS = {"dataset": _dataset, "project": _project, "volume": _volume}
 
 def ensure(spec, host, *, diff: bool = False) -> dict:
     """vz_quota: converge the container's quota to spec (a _request.QuotaSpec)."""
-    ctx, conf = Context.build(ContainerSpec(ctid=spec.ctid, vz_conf=spec.vz_conf), host)
-    if conf is None:
-        raise VzStateError("container %s does not exist" % spec.ctid, param="ctid", hint="create it first (vz_container)")
+    ctx, _conf = Context.existing(spec.ctid, spec.vz_conf, host)
     backend = BACKENDS[ctx.layout.capabilities.quota_backend]
     return converge(host, lambda: backend.plan(spec, ctx, read_conf(ctx.conf_path)), noun="quota",
                     lock=ContainerLock(ctx.globals.get("LOCKDIR"), spec.ctid), diff=diff)

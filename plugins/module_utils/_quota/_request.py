@@ -87,4 +87,18 @@ class QuotaSpec:
                    vz_conf=p.get("vz_conf") or DEFAULT_VZ_CONF)
 
 
-__all__ = ["QuotaSpec", "Entry", "parse_diskspace"]
+def stored_not_enforced(spec, conf_path: str, *, inodes: str, grace: str, limit: str) -> list:
+    """Warnings for what a layout's quota stores in CTID.conf but cannot enforce: DISKINODES and QUOTATIME
+    (with the layout's reason), and DISKSPACE's barrier (``limit`` says what the limit is, given its size)."""
+    out = []
+    if spec.diskinodes is not None:
+        out.append("`diskinodes`: stored in %s, not enforced: %s" % (conf_path, inodes))
+    if spec.quotatime is not None:
+        out.append("`quotatime`: stored in %s, not enforced: %s" % (conf_path, grace))
+    if spec.diskspace is not None and spec.diskspace[0] != spec.diskspace[1]:
+        out.append("`diskspace`: the barrier %s is stored, not enforced: %s"
+                   % (units.format_size(spec.diskspace[0]), limit % units.format_size(spec.diskspace[1])))
+    return out
+
+
+__all__ = ["QuotaSpec", "Entry", "parse_diskspace", "stored_not_enforced"]

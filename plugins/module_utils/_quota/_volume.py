@@ -21,6 +21,7 @@ from .._layouts._zvol import VolumeSpec, round_size
 from .._zfs import as_int
 from .._fsquota import _kernel as kernel
 from . import _owners as owners
+from ._request import stored_not_enforced
 
 INODES_ON_ZVOL = "the filesystem's inode count is fixed when it is made"
 GRACE_ON_ZVOL = "the volume's size is a hard limit, with no soft limit to give grace"
@@ -128,15 +129,7 @@ def _listing(layout, names: dict, kind: str, host_id) -> list:
 
 
 def _warnings(spec, conf_path: str) -> list:
-    out = []
-    if spec.diskinodes is not None:
-        out.append("`diskinodes`: stored in %s, not enforced: %s" % (conf_path, INODES_ON_ZVOL))
-    if spec.quotatime is not None:
-        out.append("`quotatime`: stored in %s, not enforced: %s" % (conf_path, GRACE_ON_ZVOL))
-    if spec.diskspace is not None and spec.diskspace[0] != spec.diskspace[1]:
-        out.append("`diskspace`: the barrier %s is stored, not enforced: the volume's size is the limit %s"
-                   % (units.format_size(spec.diskspace[0]), units.format_size(spec.diskspace[1])))
-    return out
+    return stored_not_enforced(spec, conf_path, inodes=INODES_ON_ZVOL, grace=GRACE_ON_ZVOL, limit="the volume's size is the limit %s")
 
 
 __all__ = ["plan", "INODES_ON_ZVOL", "GRACE_ON_ZVOL"]

@@ -12,18 +12,10 @@ import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzUnsupported
 from ansible_collections.vzkit.vz.plugins.module_utils._mounts import parse_mountinfo
+from ansible_collections.vzkit.vz.tests.unit.plugins.module_utils._kernel_headers import KERNEL
 from ansible_collections.vzkit.vz.plugins.module_utils._fsquota import _kernel as pq
 
 K, M, G = 1024, 1024 ** 2, 1024 ** 3
-FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
-
-
-def _kernel() -> dict:
-    with open(os.path.join(FIXTURES, "quota-structs.txt"), encoding="ascii") as fh:
-        return dict(line.split() for line in fh if line.strip() and not line.startswith("#"))
-
-
-KERNEL = _kernel()
 
 
 # ---- the structs, byte for byte as the kernel lays them out ---------------------------------------

@@ -6,19 +6,8 @@
 Tagging a tree runs on ext4 and xfs (integration target vz_quota, VM scenario)."""
 from __future__ import annotations
 
-import os
-
+from ansible_collections.vzkit.vz.tests.unit.plugins.module_utils._kernel_headers import KERNEL
 from ansible_collections.vzkit.vz.plugins.module_utils._fsquota import _tags as tags
-
-FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
-
-
-def _kernel() -> dict:
-    with open(os.path.join(FIXTURES, "quota-structs.txt"), encoding="ascii") as fh:
-        return dict(line.split() for line in fh if line.strip() and not line.startswith("#"))
-
-
-KERNEL = _kernel()
 
 
 def test_fsxattr_layout_matches_the_kernel():
