@@ -2,25 +2,33 @@
 # Copyright: vzkit.vz contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run a command inside a running container, confined exactly like its init (``vzctl exec``).
+"""Run a command inside a running container, confined exactly like its init (``vzctl exec``), and copy
+files in and out of it (``vzctl push`` and ``pull``).
 
 Private to vzkit.vz; may change in any release. Unlike ``nsenter``, which keeps the caller's
 capabilities, the command joins the container's cgroups and every namespace (user namespace first,
 so it holds capabilities only there), gets the same bounding set and seccomp filter as the init,
-and runs as the container's root in its root directory.
+and runs as the container's root in its root directory. A copy is done the same way, by a process
+of ours inside: paths are resolved in the container's own tree (a link planted there cannot lead
+out of it), and what it creates belongs to the container's root, mapped as its files are.
 """
 from __future__ import annotations
 
+import errno
 import os
 import select
 import signal
+import stat
+import threading
 import time
 from dataclasses import dataclass
 
+from . import _libc as libc
 from . import _namespaces as ns
 from ._errors import VzStateError
 
 JOIN_ORDER = ("user", "mnt", "uts", "ipc", "net", "cgroup", "pid")
+CHUNK = 1 << 20  # a copy's and a relay's unit: a 1 GiB file never sits whole in memory
 
 
 @dataclass(frozen=True)
@@ -31,37 +39,122 @@ class ExecResult:
     timed_out: bool = False
 
 
-def run_in_container(pid: int, argv, *, attach, confinement, env=None, stdin: bytes = b"", cwd: str = "/",
-                     timeout: float = 0) -> ExecResult:
-    """Run argv inside the container whose init is pid; wait for it and collect its output."""
+def run_in_container(pid: int, argv, *, attach, confinement, env=None, stdin=b"", cwd: str = "/",
+                     timeout: float = 0, stdout: int | None = None, stderr: int | None = None) -> ExecResult:
+    """Run argv inside the container whose init is pid and wait for it.
+
+    stdin is bytes to feed, or a file descriptor relayed until its end; stdout and stderr are file
+    descriptors the output is relayed to as it comes (the result then holds none of it), or None to
+    collect it into the result.
+    """
+    argv, env = list(argv), dict(env or ns.INIT_ENV)
+
+    def work():
+        try:
+            os.execvpe(argv[0], argv, env)
+        except OSError as exc:  # named as the caller named it, not as PATH's last try
+            raise OSError(exc.errno, exc.strerror, argv[0]) from None
+    return _run(pid, work, attach, confinement, cwd, stdin, (stdout, stderr), timeout, ())
+
+
+def copy_in(pid: int, source: int, dest: str, *, attach, confinement, mode: int = 0o644) -> ExecResult:
+    """Copy from the host file descriptor source to the regular file dest inside the container."""
+    source = os.dup(source)  # above 0-2, which the worker's own stdio take
+
+    def work():
+        fd = _open_regular(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        os.fchmod(fd, mode)  # whatever umask the caller has
+        _copy(source, fd)
+    try:
+        return _run(pid, _reporting(work, dest), attach, confinement, "/", b"", (None, None), 0, (source,))
+    finally:
+        os.close(source)
+
+
+def copy_out(pid: int, src: str, dest: int, *, attach, confinement) -> ExecResult:
+    """Copy the regular file src inside the container to the host file descriptor dest."""
+    dest = os.dup(dest)  # above 0-2, which the worker's own stdio take
+
+    def work():
+        _copy(_open_regular(src, os.O_RDONLY, 0), dest)
+    try:
+        return _run(pid, _reporting(work, src), attach, confinement, "/", b"", (None, None), 0, (dest,))
+    finally:
+        os.close(dest)
+
+
+def _open_regular(path: str, flags: int, mode: int) -> int:
+    """Open path, refusing what is not a regular file: opened without blocking, so that a FIFO the
+    container planted under the name cannot hold the copy, and a device is never read or written."""
+    try:
+        fd = os.open(path, flags | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY, mode)
+    except OSError as exc:
+        if exc.errno != errno.ENXIO:  # (a FIFO nobody reads, opened for writing without blocking)
+            raise
+        fd = -1
+    if fd < 0 or not stat.S_ISREG(os.fstat(fd).st_mode):
+        raise OSError(errno.EINVAL, "not a regular file")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _copy(source: int, dest: int) -> None:
+    while True:
+        data = os.read(source, CHUNK)
+        if not data:
+            return
+        _write_all(dest, data)
+
+
+def _reporting(work, path: str):
+    def run():
+        try:
+            work()
+        except OSError as exc:
+            os.write(2, ("%s: %s\n" % (path, exc.strerror or exc)).encode())
+            os._exit(1)
+    return run
+
+
+def _run(pid, work, attach, confinement, cwd, stdin, sinks, timeout, pass_fds) -> ExecResult:
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     in_r, in_w = os.pipe()
     child = os.fork()
     if child == 0:
-        _child(pid, list(argv), attach, confinement, env, cwd, (in_r, out_w, err_w), (out_r, err_r, in_w))
+        _child(pid, work, attach, confinement, cwd, (in_r, out_w, err_w), pass_fds)
     for fd in (out_w, err_w, in_r):
         os.close(fd)
+    # fed by a thread of its own, so that a command writing much before it reads cannot stall on us
+    threading.Thread(target=_feed, args=(in_w, stdin), daemon=True).start()
     try:
-        _feed(in_w, stdin)
-        return _collect(child, out_r, err_r, timeout)
+        return _collect(child, {out_r: sinks[0], err_r: sinks[1]}, timeout)
     finally:
         for fd in (out_r, err_r):
             os.close(fd)
 
 
-def _feed(fd: int, data: bytes) -> None:
+def _feed(fd: int, source) -> None:
+    """Write bytes, or what a file descriptor gives until its end, to the command's stdin."""
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    except BrokenPipeError:
+        if isinstance(source, int):
+            _copy(source, fd)
+        else:
+            _write_all(fd, source)
+    except OSError:  # the command stopped reading (EPIPE), or the source failed: its stdin ends
         pass
     finally:
         os.close(fd)
 
 
-def _collect(child: int, out_r: int, err_r: int, timeout: float) -> ExecResult:
+def _write_all(fd: int, data) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _collect(child: int, sinks: dict, timeout: float) -> ExecResult:
+    out_r, err_r = sinks
     chunks = {out_r: [], err_r: []}
     deadline = time.monotonic() + timeout if timeout else None
     open_fds = [out_r, err_r]
@@ -79,47 +172,68 @@ def _collect(child: int, out_r: int, err_r: int, timeout: float) -> ExecResult:
             continue
         for fd in ready:
             data = os.read(fd, 65536)
-            if data:
+            if not data:
+                open_fds.remove(fd)
+            elif sinks[fd] is None:
                 chunks[fd].append(data)
             else:
-                open_fds.remove(fd)
+                _write_all(sinks[fd], data)
     status = os.waitpid(child, 0)[1]
     return ExecResult(os.waitstatus_to_exitcode(status), b"".join(chunks[out_r]), b"".join(chunks[err_r]), timed_out)
 
 
-def _child(pid, argv, attach, confinement, env, cwd, keep, close) -> None:
-    """Join the container, then fork the command (a pid namespace applies to children only)."""
+def _child(pid, work, attach, confinement, cwd, stdio, pass_fds) -> None:
+    """Join the container, then fork the worker (a pid namespace applies to children only).
+
+    Of the caller's file descriptors only stdio (the command's pipes) and pass_fds go in: not another
+    end of those pipes (which would keep their end from coming), and no other file of the host.
+    """
     code = 126
     try:
-        for fd in close:
-            os.close(fd)
+        _close_all_but(stdio + tuple(pass_fds))
         os.setsid()
+        # Not dumpable: the container's root may not ptrace this process of ours, nor open its fds
+        # through /proc (it holds the host's end of a copy), once it is in the container's namespaces.
+        # (Joining the user namespace changes the credentials, which clears it too; said here so that it
+        # does not rest on the order of the steps.)
+        libc.set_dumpable(False)
         attach(os.getpid())
         ns.join(pid, JOIN_ORDER)
         ns.become_root()
         worker = os.fork()
         if worker == 0:
-            in_r, out_w, err_w = keep
-            os.dup2(in_r, 0)
-            os.dup2(out_w, 1)
-            os.dup2(err_w, 2)
-            for fd in keep:
-                os.close(fd)
+            for target, fd in enumerate(stdio):
+                os.dup2(fd, target)
+            _close_all_but((0, 1, 2) + tuple(pass_fds))
             try:
                 os.chdir(cwd)
                 ns.confine(confinement)
-                os.execvpe(argv[0], argv, dict(env or ns.INIT_ENV))
+                work()
+                os._exit(0)
             except OSError as exc:
-                os.write(2, ("vzkit exec: %s: %s\n" % (argv[0], exc.strerror)).encode())
+                os.write(2, ("vzkit exec: %s\n" % _what_failed(exc)).encode())
                 os._exit(127 if exc.errno == 2 else 126)
         code = os.waitstatus_to_exitcode(os.waitpid(worker, 0)[1])
     except BaseException as exc:  # report, never return into the caller's code
         try:
-            os.write(keep[2], ("vzkit exec: cannot enter the container: %s\n" % exc).encode())
+            os.write(stdio[2], ("vzkit exec: cannot enter the container: %s\n" % exc).encode())
         except OSError:
             pass
     finally:
         os._exit(code if code >= 0 else 128 - code)
+
+
+def _close_all_but(keep) -> None:
+    low = 0
+    for fd in sorted(set(keep)):
+        if fd > low:  # (os.closerange(n, n) would close every descriptor from n on)
+            os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, os.sysconf("SC_OPEN_MAX"))
+
+
+def _what_failed(exc: OSError) -> str:
+    return "%s: %s" % (exc.filename, exc.strerror) if exc.filename else str(exc.strerror or exc)
 
 
 def check_running(rec, ctid: str) -> None:
@@ -128,4 +242,4 @@ def check_running(rec, ctid: str) -> None:
                            hint="start it first (state: started)")
 
 
-__all__ = ["ExecResult", "run_in_container", "check_running", "JOIN_ORDER"]
+__all__ = ["ExecResult", "run_in_container", "copy_in", "copy_out", "check_running", "JOIN_ORDER", "CHUNK"]

@@ -106,6 +106,7 @@ def quotactl_fd(fd: int, cmd: int, qid: int, buf=None) -> int:
 
 # prctl, seccomp and bpf (linux/prctl.h, linux/seccomp.h, linux/bpf.h). The programs themselves
 # are built by _bpf; these only hand them to the kernel.
+PR_SET_DUMPABLE = 4
 PR_SET_SECCOMP = 22
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
@@ -131,6 +132,10 @@ def _prctl(option: int, *args, what: str) -> int:
 
 class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def set_dumpable(dumpable: bool) -> None:
+    _prctl(PR_SET_DUMPABLE, int(dumpable), what="prctl PR_SET_DUMPABLE")
 
 
 def no_new_privs() -> None:
@@ -188,6 +193,6 @@ def bpf_prog_detach(target_fd: int, prog_fd: int, attach_type: int) -> None:
     _check(_bpf(_BPF_PROG_DETACH, attr), "bpf_prog_detach")
 
 
-__all__ = ["mount", "umount", "unshare", "setns", "pivot_root", "openat2", "quotactl_fd", "no_new_privs", "cap_bound_drop",
-           "seccomp_set_filter", "bpf_prog_load", "bpf_prog_attach", "bpf_prog_detach"] + [
+__all__ = ["mount", "umount", "unshare", "setns", "pivot_root", "openat2", "quotactl_fd", "no_new_privs", "set_dumpable",
+           "cap_bound_drop", "seccomp_set_filter", "bpf_prog_load", "bpf_prog_attach", "bpf_prog_detach"] + [
     n for n in dir() if n.startswith(("CLONE_", "MS_", "MNT_", "RESOLVE_", "PR_", "SECCOMP_", "BPF_"))]

@@ -6,14 +6,16 @@
 same command on the host, so that what is seen inside is the namespaces', not the host's."""
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 import time
 
 import pytest
 
 from ansible_collections.vzkit.vz.plugins.module_utils._confine import Confinement
 from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzStateError
-from ansible_collections.vzkit.vz.plugins.module_utils._exec import check_running, run_in_container
+from ansible_collections.vzkit.vz.plugins.module_utils._exec import check_running, copy_in, copy_out, run_in_container
 from ansible_collections.vzkit.vz.tests.unit.plugins.module_utils._namespaced import namespaced
 
 LOOK = "hostname; echo pid=$$; grep -c : /proc/net/dev"
@@ -80,3 +82,96 @@ def test_check_running():
     with pytest.raises(VzStateError) as exc:
         check_running(None, "101")
     assert exc.value.details["param"] == "ctid" and "not running" in str(exc.value)
+
+
+def test_streams_from_and_to_file_descriptors(init, tmp_path):
+    """stdin relayed from a descriptor until its end, stdout and stderr relayed as they come."""
+    (tmp_path / "in").write_bytes(b"line\n" * 300000)  # 1.5 MB: more than any pipe holds
+    with open(tmp_path / "in", "rb") as src, open(tmp_path / "out", "wb") as out, open(tmp_path / "err", "wb") as err:
+        res = run(init, ["sh", "-c", "wc -l; echo e >&2"], stdin=src.fileno(), stdout=out.fileno(), stderr=err.fileno())
+    assert (res.rc, res.stdout, res.stderr) == (0, b"", b"")  # nothing collected
+    assert (tmp_path / "out").read_bytes().strip() == b"300000" and (tmp_path / "err").read_bytes() == b"e\n"
+
+
+def copier(func, init, *args, **kwargs):
+    return func(init, *args, attach=lambda pid: None, confinement=Confinement(), **kwargs)
+
+
+def test_copy_in_and_out_keep_every_byte(init, tmp_path):
+    """(The test's namespaces keep the host's root, so the paths inside are the host's.)"""
+    payload = os.urandom(3 << 20) + bytes(range(256))
+    (tmp_path / "src").write_bytes(payload)
+    with open(tmp_path / "src", "rb") as src:
+        res = copier(copy_in, init, src.fileno(), str(tmp_path / "inside"), mode=0o640)
+    assert (res.rc, res.stderr) == (0, b"")
+    assert (tmp_path / "inside").read_bytes() == payload
+    assert (tmp_path / "inside").stat().st_mode & 0o777 == 0o640
+    with open(tmp_path / "back", "wb") as dest:
+        res = copier(copy_out, init, str(tmp_path / "inside"), dest.fileno())
+    assert (res.rc, (tmp_path / "back").read_bytes() == payload) == (0, True)
+
+
+def test_copies_refuse_what_is_not_a_regular_file(init, tmp_path):
+    """A FIFO planted under the name would hold a blocking open forever; a directory is no file."""
+    os.mkfifo(tmp_path / "fifo")
+    with open(os.devnull, "rb") as src:
+        res = copier(copy_in, init, src.fileno(), str(tmp_path / "fifo"))
+    assert res.rc == 1 and res.stderr == ("%s: not a regular file\n" % (tmp_path / "fifo")).encode()
+    with tempfile.TemporaryFile() as dest:
+        res = copier(copy_out, init, str(tmp_path), dest.fileno())
+        assert res.rc == 1 and b"not a regular file" in res.stderr
+        res = copier(copy_out, init, str(tmp_path / "missing"), dest.fileno())
+        assert res.rc == 1 and b"No such file or directory" in res.stderr
+
+
+def _grandchildren(comm: str = "") -> list:
+    """Host pids of the processes two forks below this one (named comm; by default, as this one is)."""
+    me, found = os.getpid(), []
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry, encoding="ascii", errors="replace") as fh:
+                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+    with open("/proc/self/comm", encoding="ascii") as fh:
+        ours = comm + "\n" if comm else fh.read()
+    for pid, ppid in parents.items():
+        try:
+            with open("/proc/%d/comm" % pid, encoding="ascii") as fh:
+                if parents.get(ppid) == me and fh.read() == ours:  # forks of ours, not the init's sleep
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def test_the_copying_process_inside_cannot_be_looked_into(init, tmp_path):
+    """It holds a host file descriptor while in the container's namespaces: the container's root may not
+    open its /proc files (not dumpable); control, the same look at a command run inside works."""
+    import threading
+    source_r, source_w = os.pipe()  # a source that stays open: the copy waits in the container
+    done = {}
+    copying = threading.Thread(target=lambda: done.update(res=copier(copy_in, init, source_r, str(tmp_path / "x"))))
+    copying.start()
+    controlling = threading.Thread(target=run, args=(init, ["sleep", "2"]))
+    controlling.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not (_grandchildren() and _grandchildren("sleep")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (worker,), (control,) = _grandchildren(), [p for p in _grandchildren("sleep") if p != init]
+        look = "import os, sys\nfor pid in sys.argv[1:]:\n    try:\n        print(os.readlink('/proc/%s/fd/1' % pid))\n" \
+            "    except OSError as exc:\n        print(exc.strerror)"
+        res = run(init, ["python3", "-c", look, str(worker), str(control)])
+        attempt, controlled = res.stdout.decode().split("\n")[:2]
+        assert attempt == "Permission denied"
+        assert controlled.startswith(("/", "pipe:", "socket:"))
+    finally:
+        controlling.join(10)
+        os.write(source_w, b"end")
+        os.close(source_w)
+        copying.join(10)
+        os.close(source_r)
+    assert done["res"].rc == 0 and (tmp_path / "x").read_bytes() == b"end"
