@@ -11,18 +11,23 @@ Private to vzkit.vz; may change in any release. Every command that changes a con
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
 import termios
 
-from .._container._ensure import enter_container, ensure, exec_command, info
+from .._container._ensure import copy_from_container, copy_to_container, enter_container, ensure, exec_command, info
 from .._errors import VzError, VzStateError
 from .._host import Host
+from .._namespaces import INIT_ENV
 from .._spec import ContainerSpec
 from ._common import FAILED, OK, USAGE, Parser, say_error, say_warnings, vz_conf
 
 # command -> the state it asks for (vz_container's state option)
 STATES = {"create": "present", "mount": "mounted", "umount": "stopped", "start": "started", "stop": "stopped",
           "restart": "restarted", "destroy": "absent", "delete": "absent"}
+# vzctl exec's environment: the init's, with root's home (as `~` in a command expects)
+EXEC_ENV = dict(INIT_ENV, HOME="/root")
 SET_OPTIONS = ("ram", "swap", "numproc", "cpus", "cpulimit", "cpuunits", "cpumask", "iolimit", "iopslimit", "ioprio")
 EPILOG = """vz.conf: /etc/vz/vz.conf, or the file $VZKIT_VZ_CONF names.
 exit status: 0 done (or nothing to do), 1 refused or failed (one line says why), 2 usage error;
@@ -64,11 +69,30 @@ def parser() -> Parser:
     run = sub.add_parser("exec", help="run a command inside it (through /bin/sh -c; stdin passed on)", epilog=EPILOG)
     run.add_argument("ctid")
     run.add_argument("cmd", nargs="+", help="the command line")
+    push = sub.add_parser("push", help="copy a host file into it (as its root; - reads stdin)", epilog=EPILOG)
+    push.add_argument("ctid")
+    push.add_argument("src", help="the host file, or - for stdin")
+    push.add_argument("dest", help="the file inside (paths resolve in its own tree)")
+    push.add_argument("--perms", type=_mode, default=0o644, metavar="MODE", help="its mode, in octal (default: 0644)")
+    pull = sub.add_parser("pull", help="copy a file out of it to the host (- writes stdout)", epilog=EPILOG)
+    pull.add_argument("ctid")
+    pull.add_argument("src", help="the file inside (paths resolve in its own tree)")
+    pull.add_argument("dest", help="the host file (under sudo, it belongs to the user who ran sudo), or - for stdout")
     enter = sub.add_parser("enter", help="an interactive shell inside it, on a terminal of its own", epilog=EPILOG)
     enter.add_argument("ctid")
     enter.add_argument("--exec", dest="argv", nargs=argparse.REMAINDER, metavar="COMMAND",
                        help="run this on the terminal instead of a login shell (/bin/sh -l); the session ends with it")
     return p
+
+
+def _mode(text: str) -> int:
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o7777:
+        raise argparse.ArgumentTypeError("%r is not an octal file mode (like 0644)" % text)
+    return mode
 
 
 def _identity_options(cmd) -> None:
@@ -92,6 +116,8 @@ def main(argv, *, stdout=None, stderr=None, stdin=None, host=None) -> int:
             _require_existing(args.ctid, host)  # only create makes a container
         if args.command == "exec":
             return _exec(args, host, stdout, stderr, stdin)
+        if args.command in ("push", "pull"):
+            return _copy(args, host, stdout, stderr, stdin)
         if args.command == "enter":
             return _enter(args, host, stderr)
         result = ensure(ContainerSpec.from_params(_params(args, host)), host)
@@ -171,13 +197,68 @@ def _status(args, host, stdout) -> int:
 
 
 def _exec(args, host, stdout, stderr, stdin) -> int:
-    """The command line through /bin/sh -c, as vzctl exec runs it; its stdout and stderr kept apart."""
+    """The command line through /bin/sh -c, as vzctl exec runs it; stdin relayed to it (unless it is a
+    terminal), its stdout and stderr relayed apart, as they come."""
     stdin = stdin if stdin is not None else sys.stdin.buffer
-    data = b"" if stdin is None or stdin.isatty() else stdin.read()
-    res = exec_command(args.ctid, vz_conf(), host, ["/bin/sh", "-c", " ".join(args.cmd)], stdin=data, decode=False)
+    source = b"" if stdin.isatty() else (_fileno(stdin) if _fileno(stdin) is not None else stdin.read())
+    sinks = [_fileno(stdout), _fileno(stderr)]
+    stdout.flush()
+    stderr.flush()
+    res = exec_command(args.ctid, vz_conf(), host, ["/bin/sh", "-c", " ".join(args.cmd)], stdin=source,
+                       env=EXEC_ENV, decode=False, stdout=sinks[0], stderr=sinks[1])
     _write(stdout, res["stdout"])
     _write(stderr, res["stderr"])
     return res["rc"] if res["rc"] >= 0 else FAILED
+
+
+def _copy(args, host, stdout, stderr, stdin) -> int:
+    """push and pull: a host file (or stdin, stdout) to or from a file inside."""
+    if args.command == "push":
+        with _host_file(args.src, stdin if stdin is not None else sys.stdin.buffer, reading=True) as fd:
+            res = copy_to_container(args.ctid, vz_conf(), host, fd, args.dest, mode=args.perms)
+    else:
+        with _host_file(args.dest, stdout, reading=False) as fd:
+            res = copy_from_container(args.ctid, vz_conf(), host, args.src, fd)
+    if res["rc"]:
+        stderr.write("vzctl: container %s: %s failed: %s\n" % (args.ctid, args.command, res["error"]))
+        return FAILED
+    return OK
+
+
+class _host_file:
+    """The host side of a copy: the file named, or the stream for -; a file pulled under sudo belongs to
+    the user who ran sudo (as a file they had copied themselves would)."""
+
+    def __init__(self, path: str, stream, *, reading: bool):
+        self.path, self.stream, self.reading, self.fd = path, stream, reading, None
+
+    def __enter__(self) -> int:
+        if self.path == "-":
+            if not self.reading:
+                self.stream.flush()
+            fd = _fileno(self.stream)
+            if fd is None:
+                raise VzStateError("- needs a real stdin or stdout", param="src" if self.reading else "dest")
+            return fd
+        flags = os.O_RDONLY if self.reading else os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+        try:
+            self.fd = os.open(self.path, flags | os.O_CLOEXEC, 0o644)
+            if not self.reading and os.environ.get("SUDO_UID", "").isdigit():
+                os.fchown(self.fd, int(os.environ["SUDO_UID"]), int(os.environ.get("SUDO_GID") or -1))
+        except OSError as exc:
+            raise VzStateError("%s: %s" % (self.path, exc.strerror), param="src" if self.reading else "dest") from None
+        return self.fd
+
+    def __exit__(self, *exc_info):
+        if self.fd is not None:
+            os.close(self.fd)
+
+
+def _fileno(stream):
+    try:
+        return stream.fileno()
+    except (AttributeError, io.UnsupportedOperation):
+        return None
 
 
 def _write(stream, data: bytes) -> None:
