@@ -8,7 +8,8 @@ DOCUMENTATION = r"""
 name: vz
 short_description: Run tasks inside a vzkit container, through its host's own connection
 version_added: 0.2.0
-author: vzkit.vz contributors
+author:
+  - vzkit.vz contributors (@vzkit)
 description:
   - Runs tasks inside a container on a vzkit host that Ansible reaches through its ordinary
     connection (SSH, or C(local) when the controller is the host). The container needs no sshd, and
@@ -21,7 +22,7 @@ description:
     lead out of it), and a file lands owned by the container's root, mapped as its other files are.
   - The vzkit.vz.vz inventory plugin sets these options for every container it lists.
   - C(become) works inside the container (C(become_user) with C(sudo) or C(su) there). The tasks start as
-    the container's root, so no password is asked, and O(become_password) is not used.
+    the container's root, so no password is asked, and the become password is not used.
 requirements:
   - On the host, the vzctl command of the vzkit.vz.vz_host role (C(vz_host_cli=true), the default).
 extends_documentation_fragment:
@@ -121,32 +122,36 @@ seealso:
 """
 
 EXAMPLES = r"""
-# inventory.yml: two containers on host1, reached over SSH as root
-all:
-  children:
-    containers:
-      vars:
-        ansible_connection: vzkit.vz.vz
-        vz_host: host1.example.com
-      hosts:
-        web1: {vz_ctid: "101"}
-        db1: {vz_ctid: "102", vz_host_user: deploy, vz_host_sudo: true}
-
-# a play against them: facts, files and commands inside, no sshd in the containers
-- hosts: containers
+# With an inventory that says how to reach each container, for example (INI):
+#   [containers]
+#   web1 vz_ctid=101
+#   db1  vz_ctid=102 vz_host_user=deploy vz_host_sudo=true
+#   [containers:vars]
+#   ansible_connection=vzkit.vz.vz
+#   vz_host=host1.example.com
+# or with the vzkit.vz.vz inventory plugin, which sets all of it:
+- name: Files and commands inside the containers, no sshd in them
+  hosts: containers
   tasks:
-    - ansible.builtin.copy:
+    - name: Copy the application in
+      ansible.builtin.copy:
         src: app.tar.gz
         dest: /srv/app.tar.gz
-    - ansible.builtin.command: id -un
+        mode: "0644"
+
+    - name: Run a command as a user of the container
+      ansible.builtin.command: id -un
       become: true
       become_user: www-data
+      changed_when: false
 
-# on the host itself (the controller is the host)
-- hosts: localhost
+- name: On the host itself (the controller is the host)
+  hosts: localhost
   tasks:
-    - ansible.builtin.command: hostname
+    - name: Read the container's host name
+      ansible.builtin.command: hostname
       delegate_to: ct101
+      changed_when: false
       vars:
         ansible_connection: vzkit.vz.vz
         vz_ctid: "101"

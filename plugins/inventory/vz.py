@@ -8,7 +8,8 @@ DOCUMENTATION = r"""
 name: vz
 short_description: The containers of vzkit hosts, reached through their hosts
 version_added: 0.2.0
-author: vzkit.vz contributors
+author:
+  - vzkit.vz contributors (@vzkit)
 description:
   - Lists the containers of the given hosts with one call per host (C(vzlist -a -j) over the host's SSH
     connection, or run on the controller for a C(local) host), and makes each an inventory host that
