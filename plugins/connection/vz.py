@@ -16,9 +16,9 @@ description:
     nothing installed beyond what the tasks themselves need (Python, for modules).
   - Every command runs through the host's C(vzctl exec), confined exactly as the container's init
     (user namespace, capability bounding set, seccomp, cgroups), as the container's root.
-  - Files are copied with the host's C(vzctl push) and C(vzctl pull); over SSH they are staged in a
-    private directory on the host (O(vz_host_tmpdir)), so a file is streamed, never held whole in
-    memory on either side. Paths resolve inside the container's own tree (a link planted there cannot
+  - Files are copied with the host's C(vzctl push) and C(vzctl pull); over SSH they are staged on the
+    host for the moment of the copy (in the login user's home, or O(vz_host_tmpdir)), so a file is
+    streamed, never held whole in memory on either side. Paths resolve inside the container's own tree (a link planted there cannot
     lead out of it), and a file lands owned by the container's root, mapped as its other files are.
   - The vzkit.vz.vz inventory plugin sets these options for every container it lists.
   - C(become) works inside the container (C(become_user) with C(sudo) or C(su) there). The tasks start as
@@ -105,10 +105,10 @@ options:
       - name: ansible_vzctl
   vz_host_tmpdir:
     description:
-      - The host directory in which a private directory (mode 0700) for staged file copies is made, and
-        removed when the connection closes. Over SSH only.
+      - The host directory where a file copied in or out is staged, under a random name, for the
+        moment of the copy. By default, the home directory of the user logged in to the host (private to
+        that user). Over SSH only.
     type: str
-    default: /tmp
     vars:
       - name: vz_host_tmpdir
       - name: ansible_vz_host_tmpdir
@@ -158,6 +158,7 @@ EXAMPLES = r"""
         vz_host_connection: local
 """
 
+import secrets
 import shlex
 
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
@@ -184,7 +185,6 @@ class Connection(ConnectionBase):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._host = None
-        self._stage = None
 
     def _connect(self):
         if not self._connected:
@@ -238,17 +238,12 @@ class Connection(ConnectionBase):
             stdout = self.become.strip_become_success(stdout) if to_bytes(self.become.success) in stdout else stdout
         return rc, stdout, stderr
 
-    def _staged(self, name: str) -> str:
-        """A path in this connection's private directory on the host (made on first use)."""
-        if self._stage is None:
-            rc, stdout, stderr = self._host.exec_command(
-                "umask 077 && mktemp -d %s" % shlex.quote(self.get_option("vz_host_tmpdir").rstrip("/") + "/vzkit-copy.XXXXXXXX"),
-                sudoable=False)
-            if rc:
-                raise AnsibleConnectionFailure("cannot make a staging directory on the host %s: %s"
-                                               % (self.get_option("vz_host"), to_text(stderr).strip()))
-            self._stage = to_text(stdout).strip()
-        return "%s/%s" % (self._stage, name)
+    def _staged(self) -> str:
+        """A name for a staged copy on the host: random, in the login user's home (a relative path, which
+        SFTP, SCP and the shell all resolve there) or in vz_host_tmpdir."""
+        name = ".vzkit-copy-%s" % secrets.token_hex(8)
+        where = self.get_option("vz_host_tmpdir")
+        return "%s/%s" % (where.rstrip("/"), name) if where else name
 
     def put_file(self, in_path, out_path):
         super().put_file(in_path, out_path)
@@ -256,12 +251,10 @@ class Connection(ConnectionBase):
         if self.get_option("vz_host_connection") == "local":
             self._copy("push", in_path, out_path)
             return
-        staged = self._staged("put")
+        staged = self._staged()
         self._host.put_file(in_path, staged)
-        try:
-            self._copy("push", staged, out_path)
-        finally:
-            self._host.exec_command("rm -f %s" % shlex.quote(staged), sudoable=False)
+        # pushed and removed in one command: one round trip to the host
+        self._copy("push", staged, out_path, then="rm -f %s" % shlex.quote(staged))
 
     def fetch_file(self, in_path, out_path):
         super().fetch_file(in_path, out_path)
@@ -269,16 +262,18 @@ class Connection(ConnectionBase):
         if self.get_option("vz_host_connection") == "local":
             self._copy("pull", in_path, out_path)
             return
-        staged = self._staged("fetch")
+        staged = self._staged()
         try:
             self._copy("pull", in_path, staged)
             self._host.fetch_file(staged, out_path)
         finally:
             self._host.exec_command("rm -f %s" % shlex.quote(staged), sudoable=False)
 
-    def _copy(self, command: str, src: str, dest: str) -> None:
-        rc, _out, stderr = self._host.exec_command(self._vzctl(command, self.get_option("vz_ctid"), src, dest),
-                                                   sudoable=False)
+    def _copy(self, command: str, src: str, dest: str, *, then: str = "") -> None:
+        line = self._vzctl(command, self.get_option("vz_ctid"), src, dest)
+        if then:
+            line = "%s; rc=$?; %s; exit $rc" % (line, then)
+        rc, _out, stderr = self._host.exec_command(line, sudoable=False)
         if rc:
             raise AnsibleError("%s in container %s failed: %s" % (command, self._container_name(), to_text(stderr).strip()))
 
@@ -288,9 +283,6 @@ class Connection(ConnectionBase):
 
     def close(self):
         if self._host is not None:
-            if self._stage is not None:
-                self._host.exec_command("rm -rf %s" % shlex.quote(self._stage), sudoable=False)
-                self._stage = None
             self._host.close()
             self._host = None
         self._connected = False

@@ -22,6 +22,7 @@ Which steps a container needs is ``_steps``' decision; each step's call is here.
 """
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import traceback
 
@@ -29,23 +30,39 @@ from . import _antispoof as antispoof
 from .._errors import VzStateError, VzUnsupported
 from ._view import RT_SCOPE_LINK, View, owner, read_view
 
-try:
-    from pyroute2 import IPRoute
-    from pyroute2.netlink.exceptions import NetlinkError
-    HAS_PYROUTE2 = True
-    PYROUTE2_IMPORT_ERROR = None
-except ImportError:
-    HAS_PYROUTE2 = False
-    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
+# pyroute2 is imported on first use (require): its import takes about 0.1 s, which a request without
+# networking (vzctl exec, status, a container without addresses) never pays. Until then NetlinkError is
+# a stand-in that nothing raises; require() puts pyroute2's own in its place.
+HAS_PYROUTE2 = importlib.util.find_spec("pyroute2") is not None
+PYROUTE2_IMPORT_ERROR = None if HAS_PYROUTE2 else "ModuleNotFoundError: No module named 'pyroute2'\n"
+IPRoute = None
 
-    class NetlinkError(Exception):  # pylint: disable=missing-class-docstring
-        code = 0
 
-try:
-    from ansible.module_utils.basic import missing_required_lib
-except ImportError:  # the runtime used outside Ansible (plugins, CLI)
-    def missing_required_lib(library, **_kwargs):
+class NetlinkError(Exception):  # pylint: disable=missing-class-docstring
+    code = 0
+
+
+def _load() -> bool:
+    global IPRoute, NetlinkError, HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR  # pylint: disable=global-statement
+    if IPRoute is None and HAS_PYROUTE2:
+        try:
+            from pyroute2 import IPRoute as iproute
+            from pyroute2.netlink.exceptions import NetlinkError as netlink_error
+        except ImportError:
+            HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR = False, traceback.format_exc()
+        else:
+            IPRoute, NetlinkError = iproute, netlink_error
+    return HAS_PYROUTE2
+
+
+
+def missing_required_lib(library: str) -> str:
+    """Ansible's words for a missing library (imported only then: ansible's basic takes 35 ms to load)."""
+    try:
+        from ansible.module_utils.basic import missing_required_lib as ansible_words
+    except ImportError:  # the runtime used outside Ansible (plugins, CLI)
         return "Failed to import the required Python library (%s)" % library
+    return ansible_words(library)
 
 GATEWAY6 = "fe80::1"          # the host side's link-local address: the routed IPv6 gateway
 IFA_F_NODAD = 0x02
@@ -55,7 +72,8 @@ RTPROT_STATIC = 4
 
 
 def require(param: str) -> None:
-    if not HAS_PYROUTE2:
+    """pyroute2, loaded; or the error that says the option needs it."""
+    if not (HAS_PYROUTE2 and _load()):
         raise VzUnsupported("container networking (%s)" % param, missing_required_lib("pyroute2"), param=param,
                             hint="install pyroute2 for the Python that runs the module (pip install pyroute2, "
                                  "or the python3-pyroute2 package); containers without networking do not need it",
@@ -227,7 +245,7 @@ def run_steps(session, steps, *, param: str = "ip_address/netif") -> None:
 
 def teardown(host, ctid: str, netconf) -> None:
     """Remove what the host holds for a container that is stopping or gone: its links, proxy entries."""
-    if not HAS_PYROUTE2:
+    if not (HAS_PYROUTE2 and _load()):
         return  # nothing can have been set up without it
     with Session(host) as s:
         hv = read_view(s.hipr, routes=False)

@@ -89,40 +89,41 @@ def test_a_failing_command_inside_is_the_task_s_not_the_connection_s(make):
     assert conn.exec_command("grep x /etc/hostname") == (1, b"", b"grep: no match\n")
 
 
-def test_put_file_is_staged_in_a_private_directory_then_pushed_and_removed(make):
-    conn, host = make({"umask 077 && mktemp -d": (0, b"/tmp/vzkit-copy.AbC\n", b"")}, vz_host_sudo=True)
+@pytest.fixture(name="random_names")
+def fixture_random_names(monkeypatch):
+    names = iter(["aaaa", "bbbb", "cccc"])
+    monkeypatch.setattr("secrets.token_hex", lambda n: next(names))
+
+
+def test_put_file_is_staged_in_the_login_user_s_home_then_pushed_and_removed_in_one_go(make, random_names):
+    conn, host = make(vz_host_sudo=True)
     conn.put_file("/local/file", "/root/dest")
-    conn.put_file("/local/other", "/root/other")  # the directory is made once
+    conn.put_file("/local/other", "/root/other")
     conn.close()
     assert host.calls == [
-        ("exec", "umask 077 && mktemp -d /tmp/vzkit-copy.XXXXXXXX", None, False),
-        ("put", "/local/file", "/tmp/vzkit-copy.AbC/put"),
-        ("exec", "sudo -n -- vzctl push 101 /tmp/vzkit-copy.AbC/put /root/dest", None, False),
-        ("exec", "rm -f /tmp/vzkit-copy.AbC/put", None, False),
-        ("put", "/local/other", "/tmp/vzkit-copy.AbC/put"),
-        ("exec", "sudo -n -- vzctl push 101 /tmp/vzkit-copy.AbC/put /root/other", None, False),
-        ("exec", "rm -f /tmp/vzkit-copy.AbC/put", None, False),
-        ("exec", "rm -rf /tmp/vzkit-copy.AbC", None, False),
+        ("put", "/local/file", ".vzkit-copy-aaaa"),
+        ("exec", "sudo -n -- vzctl push 101 .vzkit-copy-aaaa /root/dest; rc=$?; rm -f .vzkit-copy-aaaa; exit $rc", None, False),
+        ("put", "/local/other", ".vzkit-copy-bbbb"),
+        ("exec", "sudo -n -- vzctl push 101 .vzkit-copy-bbbb /root/other; rc=$?; rm -f .vzkit-copy-bbbb; exit $rc", None, False),
         ("close",)]
 
 
-def test_fetch_file_pulls_to_the_stage_then_fetches(make):
-    conn, host = make({"umask 077 && mktemp -d": (0, b"/var/tmp/vzkit-copy.x\n", b"")}, vz_host_tmpdir="/var/tmp/")
+def test_fetch_file_pulls_to_the_stage_then_fetches_and_removes(make, random_names):
+    conn, host = make(vz_host_tmpdir="/var/tmp/mine/")
     conn.fetch_file("/etc/motd", "/local/motd")
-    assert [c[:3] for c in host.calls[1:]] == [
-        ("exec", "vzctl pull 101 /etc/motd /var/tmp/vzkit-copy.x/fetch", None),
-        ("fetch", "/var/tmp/vzkit-copy.x/fetch", "/local/motd"),
-        ("exec", "rm -f /var/tmp/vzkit-copy.x/fetch", None)]
+    assert [c[:3] for c in host.calls] == [
+        ("exec", "vzctl pull 101 /etc/motd /var/tmp/mine/.vzkit-copy-aaaa", None),
+        ("fetch", "/var/tmp/mine/.vzkit-copy-aaaa", "/local/motd"),
+        ("exec", "rm -f /var/tmp/mine/.vzkit-copy-aaaa", None)]
 
 
-def test_a_failed_copy_names_the_container_and_vzctl_s_reason_and_cleans_up(make):
-    conn, host = make({"umask 077 && mktemp -d": (0, b"/tmp/s\n", b""),
-                       "vzctl push": (1, b"", b"vzctl: container 101: push failed: /root/fifo: not a regular file\n")})
+def test_a_failed_copy_names_the_container_and_vzctl_s_reason(make, random_names):
+    conn, host = make({"vzctl push": (1, b"", b"vzctl: container 101: push failed: /root/fifo: not a regular file\n")})
     with pytest.raises(AnsibleError) as exc:
         conn.put_file("/local/file", "/root/fifo")
     assert "push in container node1:101 failed: vzctl: container 101: push failed: /root/fifo: not a regular file" \
         == str(exc.value)
-    assert host.calls[-1] == ("exec", "rm -f /tmp/s/put", None, False)
+    assert host.calls[-1][1].endswith("; rc=$?; rm -f .vzkit-copy-aaaa; exit $rc")  # removed all the same
 
 
 def test_on_a_local_host_copies_go_straight_from_and_to_the_controller_s_files(make):
