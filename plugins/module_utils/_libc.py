@@ -11,12 +11,13 @@ each raising OSError with errno like the os module does.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import platform
 import struct
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+# The C library the interpreter already runs on (dlopen(NULL)): no search for it (ctypes.util's
+# find_library runs ldconfig or a compiler, 10 ms and more, on every start of the CLI).
+_libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 
 # Namespaces (linux/sched.h)
