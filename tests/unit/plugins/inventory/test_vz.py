@@ -54,13 +54,15 @@ def fixture_parse(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(connection_loader, "get", lambda name, ctx: ScriptedHost(calls))
 
-    def parse(text: str, name="hosts.vz.yml"):
+    def parse(text: str, name="hosts.vz.yml", cache=False):
         path = tmp_path / name
         path.write_text(text)
         plugin = inventory_loader.get("vzkit.vz.vz")
         assert plugin.verify_file(str(path))
         inventory = InventoryData()
-        plugin.parse(inventory, DataLoader(), str(path), cache=False)
+        plugin.parse(inventory, DataLoader(), str(path), cache=cache)
+        if getattr(plugin, "_cache", None):  # (as the inventory manager does after a parse)
+            plugin.update_cache_if_changed()
         return inventory, calls
     return parse
 
@@ -144,3 +146,11 @@ def test_only_files_named_for_it(tmp_path):
     plugin = inventory_loader.get("vzkit.vz.vz")
     (tmp_path / "hosts.yml").write_text("plugin: vzkit.vz.vz\n")
     assert not plugin.verify_file(str(tmp_path / "hosts.yml"))
+
+
+def test_the_inventory_cache_saves_the_second_listing(parse, tmp_path):
+    config = CONFIG + "cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_connection: %s\n" % (tmp_path / "cache")
+    first, calls = parse(config, cache=True)
+    second, calls_after = parse(config, cache=True)
+    assert len(calls_after) == 2  # the hosts were asked once, by the first parse
+    assert sorted(second.hosts) == sorted(first.hosts) == ["here-201", "node1-101", "node1-102"]
