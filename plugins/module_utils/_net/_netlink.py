@@ -55,7 +55,6 @@ def _load() -> bool:
     return HAS_PYROUTE2
 
 
-
 def missing_required_lib(library: str) -> str:
     """Ansible's words for a missing library (imported only then: ansible's basic takes 35 ms to load)."""
     try:
@@ -63,6 +62,7 @@ def missing_required_lib(library: str) -> str:
     except ImportError:  # the runtime used outside Ansible (plugins, CLI)
         return "Failed to import the required Python library (%s)" % library
     return ansible_words(library)
+
 
 GATEWAY6 = "fe80::1"          # the host side's link-local address: the routed IPv6 gateway
 IFA_F_NODAD = 0x02
