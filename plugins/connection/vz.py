@@ -90,6 +90,7 @@ options:
     description:
       - Run vzctl through C(sudo -n) on the host, for a login user other than root. The user needs
         password-less sudo for the vzctl command; files pulled out of a container then belong to that user.
+      - Sudo for vzctl is root on the host (vzctl creates containers and writes host files): grant it as root.
     type: bool
     default: false
     vars:
