@@ -17,6 +17,20 @@ from dataclasses import dataclass, field
 from ._errors import VzConfigError
 from . import _units as units
 
+# A container id: what a CTID.conf's name, a run directory and a cgroup may be called (the one check,
+# which _spec and every entry point use).
+CTID_RE = re.compile(r"(?!\.)[A-Za-z0-9_.-]{1,64}")
+
+
+def validate_ctid(ctid, *, param: str = "ctid") -> str:
+    text = str(ctid) if ctid is not None else ""
+    if not CTID_RE.fullmatch(text) or text in (".", ".."):
+        raise VzConfigError("%r is not a container id" % text, param=param,
+                            hint="use digits (101) or a name of letters, digits, '-', '_' and '.', "
+                                 "not starting with '.', at most 64 characters")
+    return text
+
+
 # Where vzctl keeps the host's settings; every module's vz_conf defaults to it.
 DEFAULT_VZ_CONF = "/etc/vz/vz.conf"
 
@@ -188,7 +202,7 @@ def validate_key(key: str, *, param: str = "config") -> None:
                             hint="keys are upper case letters, digits and _, starting with a letter (e.g. NUMPROC)")
 
 
-__all__ = ["DEFAULT_VZ_CONF", "ConfFile", "ConfLine", "read_conf", "ctids_in", "configs_in", "numbers_in_configs", "expand",
+__all__ = ["CTID_RE", "validate_ctid", "DEFAULT_VZ_CONF", "ConfFile", "ConfLine", "read_conf", "ctids_in", "configs_in", "numbers_in_configs", "expand",
            "validate_value", "validate_key", "KEY_RE"]
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import _config as config
-from ._config import DEFAULT_VZ_CONF
+from ._config import DEFAULT_VZ_CONF, validate_ctid
 from ._net import _config as netconf
 from . import _units as units
 from ._confine import Confinement
@@ -25,7 +25,6 @@ from ._templates import validate_name as validate_template_name
 from ._zfs import validate_dataset
 
 STATES = ("present", "mounted", "started", "stopped", "restarted", "absent")
-CTID_RE = re.compile(r"(?!\.)[A-Za-z0-9_.-]{1,64}")
 HOSTNAME_RE = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                          r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
 DOMAIN_RE = HOSTNAME_RE
@@ -128,15 +127,6 @@ def zvol_keys(z, *, prefix: str = "zvol.") -> dict:
                                 hint="use one of: %s (zstd-N and gzip-N too)" % ", ".join(ZVOL_COMPRESSIONS))
         out["ZVOL_COMPRESSION"] = str(z["compression"])
     return out
-
-
-def validate_ctid(ctid, *, param: str = "ctid") -> str:
-    text = str(ctid) if ctid is not None else ""
-    if not CTID_RE.fullmatch(text) or text in (".", ".."):
-        raise VzConfigError("%r is not a container id" % text, param=param,
-                            hint="use digits (101) or a name of letters, digits, '-', '_' and '.', "
-                                 "not starting with '.', at most 64 characters")
-    return text
 
 
 def _config_value(key: str, value) -> str | None:

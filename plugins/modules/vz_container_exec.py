@@ -124,8 +124,8 @@ timed_out:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vzkit.vz.plugins.module_utils._config import DEFAULT_VZ_CONF
-from ansible_collections.vzkit.vz.plugins.module_utils._container._ensure import exec_command
-from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
+from ansible_collections.vzkit.vz.plugins.module_utils._container._inside import exec_command
+from ansible_collections.vzkit.vz.plugins.module_utils._host import run_module
 
 
 def argument_spec() -> dict:
@@ -149,7 +149,7 @@ def main():
 
 def run(module) -> dict:
     p = module.params
-    res = exec_command(p["ctid"], p["vz_conf"], ModuleHost(module), p["argv"] or ["/bin/sh", "-c", p["command"]],
+    res = exec_command(p["ctid"], p["vz_conf"], p["argv"] or ["/bin/sh", "-c", p["command"]],
                        stdin=(p["stdin"] or "").encode("utf-8"), env=p["env"], cwd=p["chdir"], timeout=p["timeout"])
     res.update(changed=True, stdout_lines=res["stdout"].splitlines(), stderr_lines=res["stderr"].splitlines())
     if res["rc"] != 0:

@@ -16,11 +16,10 @@ import os
 import sys
 import termios
 
-from .._container._ensure import copy_from_container, copy_to_container, enter_container, ensure, exec_command, info
+from .._container._inside import copy_from_container, copy_to_container, enter_container, exec_command
 from .._errors import VzError, VzStateError
 from .._host import Host
 from .._namespaces import INIT_ENV
-from .._spec import ContainerSpec
 from ._common import FAILED, OK, USAGE, Parser, say_error, say_warnings, vz_conf
 
 # command -> the state it asks for (vz_container's state option)
@@ -112,15 +111,17 @@ def main(argv, *, stdout=None, stderr=None, stdin=None, host=None) -> int:
         if args.command == "set" and not args.save:
             stderr.write("vzctl: container %s: vzkit saves every change in CTID.conf; add --save\n" % args.ctid)
             return USAGE
+        # (these say themselves when the container does not exist or does not run)
+        if args.command == "exec":
+            return _exec(args, stdout, stderr, stdin)
+        if args.command in ("push", "pull"):
+            return _copy(args, stdout, stderr, stdin)
+        if args.command == "enter":
+            return _enter(args, stderr)
         if args.command not in ("create", "destroy", "delete"):
             _require_existing(args.ctid, host)  # only create makes a container
-        if args.command == "exec":
-            return _exec(args, host, stdout, stderr, stdin)
-        if args.command in ("push", "pull"):
-            return _copy(args, host, stdout, stderr, stdin)
-        if args.command == "enter":
-            return _enter(args, host, stderr)
-        result = ensure(ContainerSpec.from_params(_params(args, host)), host)
+        from .._spec import ContainerSpec  # (see _ensure)
+        result = _ensure().ensure(ContainerSpec.from_params(_params(args, host)), host)
     except VzError as exc:
         return say_error("vzctl", exc, stderr, ctid=args.ctid)
     finally:
@@ -132,8 +133,15 @@ def main(argv, *, stdout=None, stderr=None, stdin=None, host=None) -> int:
     return OK
 
 
+def _ensure():
+    """The converge step, imported when a command needs it: exec, push, pull and enter start without it
+    (the connection plugin runs one of them per task)."""
+    from .._container import _ensure as entry_points
+    return entry_points
+
+
 def _require_existing(ctid: str, host) -> dict:
-    (container,) = info(vz_conf(), host, [ctid])
+    (container,) = _ensure().info(vz_conf(), host, [ctid])
     if container["state"] == "absent":
         raise VzStateError("container %s does not exist" % ctid, param="ctid", hint="create it first (vzctl create)")
     return container
@@ -178,9 +186,9 @@ def _addresses(args, host):
     return kept + [a for a in args.ipadd or () if a not in kept]
 
 
-def _enter(args, host, stderr) -> int:
+def _enter(args, stderr) -> int:
     try:
-        return enter_container(args.ctid, vz_conf(), host, argv=args.argv or ("/bin/sh", "-l"))
+        return enter_container(args.ctid, vz_conf(), argv=args.argv or ("/bin/sh", "-l"))
     except KeyboardInterrupt:  # ^C on a host terminal that was not raw (input from a pipe)
         return 130
     except (OSError, termios.error) as exc:
@@ -189,14 +197,14 @@ def _enter(args, host, stderr) -> int:
 
 
 def _status(args, host, stdout) -> int:
-    (c,) = info(vz_conf(), host, [args.ctid])
+    (c,) = _ensure().info(vz_conf(), host, [args.ctid])
     exists = "deleted" if c["state"] == "absent" else "exist"
     mounted = "mounted" if c["state"] in ("mounted", "running") else "unmounted"
     stdout.write("CTID %s %s %s %s\n" % (args.ctid, exists, mounted, "running" if c["state"] == "running" else "down"))
     return OK
 
 
-def _exec(args, host, stdout, stderr, stdin) -> int:
+def _exec(args, stdout, stderr, stdin) -> int:
     """The command line through /bin/sh -c, as vzctl exec runs it; stdin relayed to it (unless it is a
     terminal), its stdout and stderr relayed apart, as they come."""
     stdin = stdin if stdin is not None else sys.stdin.buffer
@@ -204,21 +212,21 @@ def _exec(args, host, stdout, stderr, stdin) -> int:
     sinks = [_fileno(stdout), _fileno(stderr)]
     stdout.flush()
     stderr.flush()
-    res = exec_command(args.ctid, vz_conf(), host, ["/bin/sh", "-c", " ".join(args.cmd)], stdin=source,
+    res = exec_command(args.ctid, vz_conf(), ["/bin/sh", "-c", " ".join(args.cmd)], stdin=source,
                        env=EXEC_ENV, decode=False, stdout=sinks[0], stderr=sinks[1])
     _write(stdout, res["stdout"])
     _write(stderr, res["stderr"])
     return res["rc"] if res["rc"] >= 0 else FAILED
 
 
-def _copy(args, host, stdout, stderr, stdin) -> int:
+def _copy(args, stdout, stderr, stdin) -> int:
     """push and pull: a host file (or stdin, stdout) to or from a file inside."""
     if args.command == "push":
         with _host_file(args.src, stdin if stdin is not None else sys.stdin.buffer, reading=True) as fd:
-            res = copy_to_container(args.ctid, vz_conf(), host, fd, args.dest, mode=args.perms)
+            res = copy_to_container(args.ctid, vz_conf(), fd, args.dest, mode=args.perms)
     else:
         with _host_file(args.dest, stdout, reading=False) as fd:
-            res = copy_from_container(args.ctid, vz_conf(), host, args.src, fd)
+            res = copy_from_container(args.ctid, vz_conf(), args.src, fd)
     if res["rc"]:
         stderr.write("vzctl: container %s: %s failed: %s\n" % (args.ctid, args.command, res["error"]))
         return FAILED

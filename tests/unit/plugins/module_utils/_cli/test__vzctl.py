@@ -84,13 +84,29 @@ def test_set_without_save_is_refused(vz):
                                                              "CTID.conf; add --save\n")
 
 
-@pytest.mark.parametrize("command", ["mount", "umount", "start", "stop", "restart", "exec", "enter", "set"])
+@pytest.mark.parametrize("command", ["mount", "umount", "start", "stop", "restart", "exec", "push", "pull", "enter", "set"])
 def test_only_create_makes_a_container(vz, command):
-    argv = [command, "109"] + (["true"] if command == "exec" else ["--save"] if command == "set" else [])
+    extra = {"exec": ["true"], "set": ["--save"], "push": ["/etc/hostname", "/x"], "pull": ["/x", "/dev/null"]}
+    argv = [command, "109"] + extra.get(command, [])
     rc, out, err = run(*argv)
     assert (rc, out) == (FAILED, "")
     assert err == "vzctl: container 109 does not exist; create it first (vzctl create)\n"
     assert not (vz / "conf" / "109.conf").exists() and not (vz / "private" / "109").exists()
+
+
+@pytest.mark.parametrize("argv", [["exec", "101", "true"], ["push", "101", "/etc/hostname", "/x"], ["enter", "101"]])
+def test_inside_a_stopped_container_is_refused(vz, argv):
+    rc, out, err = run(*argv)
+    assert (rc, out) == (FAILED, "")
+    assert err == "vzctl: container 101 is not running; start it first (vzctl start)\n"
+
+
+@pytest.mark.parametrize("perms, says", [("999", "'999' is not an octal file mode"), ("-1", "'-1' is not an octal"),
+                                         ("17777", "'17777' is not an octal")])
+def test_push_perms_must_be_an_octal_mode(vz, perms, says, capsys):
+    with pytest.raises(SystemExit) as exc:
+        run("push", "101", "/etc/hostname", "/x", "--perms", perms)
+    assert exc.value.code == USAGE and says in capsys.readouterr().err
 
 
 def test_status(vz):
