@@ -90,7 +90,7 @@ options:
     description:
       - Run vzctl through C(sudo -n) on the host, for a login user other than root. The user needs
         password-less sudo for the vzctl command; files pulled out of a container then belong to that user.
-      - Sudo for vzctl is root on the host (vzctl creates containers and writes host files): grant it as root.
+      - Sudo for vzctl is root on the host (vzctl creates containers and writes host files); grant it as root.
     type: bool
     default: false
     vars:
@@ -221,19 +221,29 @@ class Connection(ConnectionBase):
         return " ".join(shlex.quote(a) for a in argv)
 
     def _on_host(self, cmd: str, in_data=None, *, what: str):
-        """Run cmd on the host; a failure of vzctl or sudo itself (not of the command inside) is the
-        connection's: the container is then unreachable, with the one line that says why."""
+        """Run cmd on the host; a failure of vzctl or of the host's sudo itself (not of the command inside)
+        is the connection's: the container is then unreachable, with the one line that says why."""
         rc, stdout, stderr = self._host.exec_command(cmd, in_data=in_data, sudoable=False)
-        first = to_text(stderr, errors="surrogate_or_replace").split("\n", 1)[0]
-        if rc in (1, 2, 126, 127) and (first.startswith(("vzctl: ", "sudo: ")) or "vzctl: not found" in first
-                                       or "vzctl: command not found" in first):
-            raise AnsibleConnectionFailure("%s in container %s failed: %s" % (what, self._container_name(), first))
+        if rc in (1, 2, 126, 127):
+            first = to_text(stderr, errors="surrogate_or_replace").split("\n", 1)[0]
+            if self._refused_on_host(first):
+                raise AnsibleConnectionFailure("%s in container %s failed: %s" % (what, self._container_name(), first))
         return rc, stdout, stderr
+
+    def _refused_on_host(self, line: str) -> bool:
+        """vzctl's own refusal names the container first, its usage error ends in its --help; a missing
+        vzctl is the host shell's "not found"; the host's sudo speaks only when asked for. (A command
+        inside that prints the same words makes its own container unreachable, nothing more.)"""
+        vzctl = shlex.split(self.get_option("vzctl"))[0]
+        return (line.startswith("vzctl: container %s" % self.get_option("vz_ctid"))
+                or (line.startswith("vzctl") and line.endswith(" --help)"))
+                or line.endswith(("%s: not found" % vzctl, "%s: command not found" % vzctl))
+                or (bool(self.get_option("vz_host_sudo")) and line.startswith("sudo: ")))
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
         super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
         display.vvv("EXEC %s" % cmd, host=self._container_name())
-        rc, stdout, stderr = self._on_host(self._vzctl("exec", self.get_option("vz_ctid"), cmd), in_data, what="exec")
+        rc, stdout, stderr = self._on_host(self._vzctl("exec", self.get_option("vz_ctid"), "--", cmd), in_data, what="exec")
         if sudoable and self.become and self.become.success:
             # become inside asks nothing of the container's root: only its success marker to remove
             stdout = self.become.strip_become_success(stdout) if to_bytes(self.become.success) in stdout else stdout
@@ -253,7 +263,11 @@ class Connection(ConnectionBase):
             self._copy("push", in_path, out_path)
             return
         staged = self._staged()
-        self._host.put_file(in_path, staged)
+        try:
+            self._host.put_file(in_path, staged)
+        except Exception:
+            self._host.exec_command("rm -f %s" % shlex.quote(staged), sudoable=False)  # (what got there)
+            raise
         # pushed and removed in one command: one round trip to the host
         self._copy("push", staged, out_path, then="rm -f %s" % shlex.quote(staged))
 
@@ -271,7 +285,7 @@ class Connection(ConnectionBase):
             self._host.exec_command("rm -f %s" % shlex.quote(staged), sudoable=False)
 
     def _copy(self, command: str, src: str, dest: str, *, then: str = "") -> None:
-        line = self._vzctl(command, self.get_option("vz_ctid"), src, dest)
+        line = self._vzctl(command, self.get_option("vz_ctid"), "--", src, dest)  # (a path may start with -)
         if then:
             line = "%s; rc=$?; %s; exit $rc" % (line, then)
         rc, _out, stderr = self._host.exec_command(line, sudoable=False)

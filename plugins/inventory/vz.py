@@ -109,6 +109,7 @@ import shlex
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.playbook.play_context import PlayContext
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.plugins.loader import connection_loader
@@ -129,6 +130,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
         hosts = [self._host_spec(h) for h in self.get_option("hosts")]
+        names = [h["name"] for h in hosts]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise AnsibleParserError("hosts: %s named more than once; every host needs a name of its own" % ", ".join(twice))
         key = self.get_cache_key(path)
         use_cache = cache and self.get_option("cache")
         listed = None
@@ -156,6 +161,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError("hosts: item %s has unknown options %s" % (h["name"], ", ".join(sorted(unknown))))
         if h["connection"] not in ("ssh", "local"):
             raise AnsibleParserError("hosts: item %s: connection must be ssh or local" % h["name"])
+        try:
+            h["sudo"] = boolean(h["sudo"], strict=True)
+        except TypeError:
+            raise AnsibleParserError("hosts: item %s: sudo must be true or false, not %r" % (h["name"], h["sudo"])) from None
         h.setdefault("address", h["name"])
         return h
 

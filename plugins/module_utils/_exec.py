@@ -27,6 +27,7 @@ from . import _libc as libc
 from . import _namespaces as ns
 from ._errors import VzStateError
 
+AT_FDCWD = -100
 JOIN_ORDER = ("user", "mnt", "uts", "ipc", "net", "cgroup", "pid")
 CHUNK = 1 << 20  # a copy's and a relay's unit: a 1 GiB file never sits whole in memory
 
@@ -62,9 +63,11 @@ def copy_in(pid: int, source: int, dest: str, *, attach, confinement, mode: int 
     source = os.dup(source)  # above 0-2, which the worker's own stdio take
 
     def work():
-        fd = _open_regular(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        fd = _open_inside(dest, os.O_WRONLY | os.O_CREAT, mode, host_fd=source)
+        os.ftruncate(fd, 0)  # (only now: the name was checked not to lead back to the host's file)
         os.fchmod(fd, mode)  # whatever umask the caller has
         _copy(source, fd)
+        os.close(fd)
     try:
         return _run(pid, _reporting(work, dest), attach, confinement, "/", b"", (None, None), 0, (source,))
     finally:
@@ -72,38 +75,54 @@ def copy_in(pid: int, source: int, dest: str, *, attach, confinement, mode: int 
 
 
 def copy_out(pid: int, src: str, dest: int, *, attach, confinement) -> ExecResult:
-    """Copy the regular file src inside the container to the host file descriptor dest."""
+    """Copy the regular file src inside the container to the host file descriptor dest: as many bytes as
+    it had when it was opened (a file the container keeps growing, or one of /proc's, cannot make the
+    copy endless)."""
     dest = os.dup(dest)  # above 0-2, which the worker's own stdio take
 
     def work():
-        _copy(_open_regular(src, os.O_RDONLY, 0), dest)
+        fd = _open_inside(src, os.O_RDONLY, 0, host_fd=dest)
+        _copy(fd, dest, limit=os.fstat(fd).st_size)
     try:
         return _run(pid, _reporting(work, src), attach, confinement, "/", b"", (None, None), 0, (dest,))
     finally:
         os.close(dest)
 
 
-def _open_regular(path: str, flags: int, mode: int) -> int:
-    """Open path, refusing what is not a regular file: opened without blocking, so that a FIFO the
-    container planted under the name cannot hold the copy, and a device is never read or written."""
+def _open_inside(path: str, flags: int, mode: int, *, host_fd: int) -> int:
+    """Open path in the container's tree, refusing what is not a regular file the container has.
+
+    The worker holds a host file (host_fd): a link the container planted to /proc/self/fd/N would lead
+    to it, so magic links are not followed (openat2 RESOLVE_NO_MAGICLINKS), and what was opened is
+    checked not to be that file. Opened without blocking, so that a FIFO planted under the name cannot
+    hold the copy, and a device is never read or written."""
     try:
-        fd = os.open(path, flags | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY, mode)
+        fd = libc.openat2(AT_FDCWD, path, flags | os.O_NONBLOCK | os.O_NOCTTY, mode, libc.RESOLVE_NO_MAGICLINKS)
     except OSError as exc:
-        if exc.errno != errno.ENXIO:  # (a FIFO nobody reads, opened for writing without blocking)
-            raise
-        fd = -1
-    if fd < 0 or not stat.S_ISREG(os.fstat(fd).st_mode):
+        if exc.errno == errno.ENXIO:  # (a FIFO nobody reads, opened for writing without blocking)
+            raise OSError(errno.EINVAL, "not a regular file") from None
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "leads through a link into /proc, or a loop of links (refused)") from None
+        raise OSError(exc.errno, os.strerror(exc.errno)) from None
+    st, host = os.fstat(fd), os.fstat(host_fd)
+    if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) == (host.st_dev, host.st_ino):
         raise OSError(errno.EINVAL, "not a regular file")
     os.set_blocking(fd, True)
     return fd
 
 
-def _copy(source: int, dest: int) -> None:
-    while True:
-        data = os.read(source, CHUNK)
+def _copy(source: int, dest: int, *, limit: int = -1) -> None:
+    """Copy until the source ends (or limit bytes), waiting when a non-blocking source has nothing yet."""
+    while limit:
+        try:
+            data = os.read(source, CHUNK if limit < 0 else min(CHUNK, limit))
+        except BlockingIOError:
+            select.select([source], [], [])
+            continue
         if not data:
             return
         _write_all(dest, data)
+        limit = limit - len(data) if limit > 0 else limit
 
 
 def _reporting(work, path: str):
@@ -126,31 +145,64 @@ def _run(pid, work, attach, confinement, cwd, stdin, sinks, timeout, pass_fds) -
     for fd in (out_w, err_w, in_r):
         os.close(fd)
     # fed by a thread of its own, so that a command writing much before it reads cannot stall on us
-    threading.Thread(target=_feed, args=(in_w, stdin), daemon=True).start()
+    feeding = _Feed(in_w, stdin)
+    threading.Thread(target=feeding.run, daemon=True).start()
     try:
-        return _collect(child, {out_r: sinks[0], err_r: sinks[1]}, timeout)
+        res = _collect(child, {out_r: sinks[0], err_r: sinks[1]}, timeout)
+    except BaseException:  # (^C, a sink that fails): the command does not run on without us
+        _kill(child)
+        raise
     finally:
         for fd in (out_r, err_r):
             os.close(fd)
+    return feeding.reported(res, sinks[1])
 
 
-def _feed(fd: int, source) -> None:
-    """Write bytes, or what a file descriptor gives until its end, to the command's stdin."""
+class _Feed:
+    """Writes bytes, or what a file descriptor gives until its end, to the command's stdin; a source
+    that fails (not the command that stops reading) is said on stderr and fails the command."""
+
+    def __init__(self, fd: int, source):
+        self.fd, self.source, self.error = fd, source, None
+
+    def run(self) -> None:
+        try:
+            if isinstance(self.source, int):
+                _copy(self.source, self.fd)
+            else:
+                _write_all(self.fd, self.source)
+        except BrokenPipeError:  # the command stopped reading: its business
+            pass
+        except OSError as exc:
+            self.error = exc
+        finally:
+            os.close(self.fd)
+
+    def reported(self, res: ExecResult, err_sink) -> ExecResult:
+        if self.error is None:
+            return res
+        say = ("vzkit exec: reading standard input failed: %s\n" % (self.error.strerror or self.error)).encode()
+        if err_sink is not None:
+            _write_all(err_sink, say)
+            say = b""
+        return ExecResult(res.rc or 1, res.stdout, res.stderr + say, res.timed_out)
+
+
+def _kill(child: int) -> None:
     try:
-        if isinstance(source, int):
-            _copy(source, fd)
-        else:
-            _write_all(fd, source)
-    except OSError:  # the command stopped reading (EPIPE), or the source failed: its stdin ends
+        os.killpg(child, signal.SIGKILL)
+    except ProcessLookupError:
         pass
-    finally:
-        os.close(fd)
+    os.waitpid(child, 0)
 
 
 def _write_all(fd: int, data) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:  # (a descriptor someone made non-blocking)
+            select.select([], [fd], [])
 
 
 def _collect(child: int, sinks: dict, timeout: float) -> ExecResult:
@@ -192,14 +244,13 @@ def _child(pid, work, attach, confinement, cwd, stdio, pass_fds) -> None:
     try:
         _close_all_but(stdio + tuple(pass_fds))
         os.setsid()
-        # Not dumpable: the container's root may not ptrace this process of ours, nor open its fds
-        # through /proc (it holds the host's end of a copy), once it is in the container's namespaces.
-        # (Joining the user namespace changes the credentials, which clears it too; said here so that it
-        # does not rest on the order of the steps.)
-        libc.set_dumpable(False)
         attach(os.getpid())
         ns.join(pid, JOIN_ORDER)
         ns.become_root()
+        # Not dumpable: the container's root may not ptrace this process of ours, nor open its fds
+        # through /proc (it holds the host's end of a copy). After the credentials' last change, which
+        # sets it to the fs.suid_dumpable sysctl (1 would let the container's root in).
+        libc.set_dumpable(False)
         worker = os.fork()
         if worker == 0:
             for target, fd in enumerate(stdio):

@@ -234,8 +234,9 @@ def _copy(args, stdout, stderr, stdin) -> int:
 
 
 class _host_file:
-    """The host side of a copy: the file named, or the stream for -; a file pulled under sudo belongs to
-    the user who ran sudo (as a file they had copied themselves would)."""
+    """The host side of a copy: the file named, or the stream for -. A file pull makes is private (0600)
+    and, under sudo, belongs to the user who ran sudo, as a file they had copied themselves would; a file
+    that was there keeps its owner and mode."""
 
     def __init__(self, path: str, stream, *, reading: bool):
         self.path, self.stream, self.reading, self.fd = path, stream, reading, None
@@ -248,14 +249,23 @@ class _host_file:
             if fd is None:
                 raise VzStateError("- needs a real stdin or stdout", param="src" if self.reading else "dest")
             return fd
-        flags = os.O_RDONLY if self.reading else os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
         try:
-            self.fd = os.open(self.path, flags | os.O_CLOEXEC, 0o644)
-            if not self.reading and os.environ.get("SUDO_UID", "").isdigit():
-                os.fchown(self.fd, int(os.environ["SUDO_UID"]), int(os.environ.get("SUDO_GID") or -1))
+            self.fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC) if self.reading else self._create()
         except OSError as exc:
             raise VzStateError("%s: %s" % (self.path, exc.strerror), param="src" if self.reading else "dest") from None
         return self.fd
+
+    def _create(self) -> int:
+        flags = os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            fd = os.open(self.path, flags | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            fd = os.open(self.path, flags | os.O_TRUNC)
+            return fd
+        uid, gid = os.environ.get("SUDO_UID", ""), os.environ.get("SUDO_GID", "")
+        if uid.isdigit():
+            os.fchown(fd, int(uid), int(gid) if gid.isdigit() else -1)
+        return fd
 
     def __exit__(self, *exc_info):
         if self.fd is not None:

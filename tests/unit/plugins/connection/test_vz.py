@@ -66,27 +66,32 @@ def fixture_make(monkeypatch):
 def test_exec_runs_vzctl_exec_with_the_command_as_one_argument(make):
     conn, host = make({"vzctl exec": (3, b"out", b"err")})
     assert conn.exec_command("/bin/sh -c 'echo a b'", in_data=b"payload") == (3, b"out", b"err")
-    assert host.calls == [("exec", "vzctl exec 101 '/bin/sh -c '\"'\"'echo a b'\"'\"''", b"payload", False)]
+    assert host.calls == [("exec", "vzctl exec 101 -- '/bin/sh -c '\"'\"'echo a b'\"'\"''", b"payload", False)]
 
 
 def test_sudo_and_a_vzctl_command_line(make):
     conn, host = make(vz_host_sudo=True, vzctl="/opt/vz/bin/vzctl --quiet")
     conn.exec_command("true")
-    assert host.calls[0][1] == "sudo -n -- /opt/vz/bin/vzctl --quiet exec 101 true"
+    assert host.calls[0][1] == "sudo -n -- /opt/vz/bin/vzctl --quiet exec 101 -- true"
 
 
-@pytest.mark.parametrize("stderr", [b"vzctl: container 101 is not running (start it first (vzctl start))\n",
-                                    b"sudo: a password is required\n", b"sh: 1: vzctl: not found\n"])
+@pytest.mark.parametrize("stderr", [b"vzctl: container 101 is not running; start it first (vzctl start)\n",
+                                    b"sudo: a password is required\n", b"sh: 1: vzctl: not found\n",
+                                    b"vzctl exec: error: the following arguments are required: cmd (see vzctl exec --help)\n"])
 def test_a_failure_of_vzctl_or_sudo_makes_the_container_unreachable(make, stderr):
-    conn, _host = make({"vzctl exec": (1 if stderr.startswith(b"vzctl") else 127, b"", stderr)})
+    conn, _host = make({"sudo -n -- vzctl exec": (1 if stderr.startswith(b"vzctl") else 127, b"", stderr)},
+                       vz_host_sudo=True)
     with pytest.raises(AnsibleConnectionFailure) as exc:
         conn.exec_command("true")
     assert "exec in container node1:101 failed: " + stderr.decode().strip() == str(exc.value)
 
 
-def test_a_failing_command_inside_is_the_task_s_not_the_connection_s(make):
-    conn, _host = make({"vzctl exec": (1, b"", b"grep: no match\n")})
-    assert conn.exec_command("grep x /etc/hostname") == (1, b"", b"grep: no match\n")
+@pytest.mark.parametrize("stderr", [b"grep: no match\n", b"sudo: unknown user app2\n",
+                                    b"vzctl: container 102 is not running; start it first (vzctl start)\n"])
+def test_a_failing_command_inside_is_the_task_s_not_the_connection_s(make, stderr):
+    """Also sudo's words inside the container (no sudo on the host), or another container's vzctl."""
+    conn, _host = make({"vzctl exec": (1, b"", stderr)})
+    assert conn.exec_command("grep x /etc/hostname") == (1, b"", stderr)
 
 
 @pytest.fixture(name="random_names")
@@ -102,9 +107,9 @@ def test_put_file_is_staged_in_the_login_user_s_home_then_pushed_and_removed_in_
     conn.close()
     assert host.calls == [
         ("put", "/local/file", ".vzkit-copy-aaaa"),
-        ("exec", "sudo -n -- vzctl push 101 .vzkit-copy-aaaa /root/dest; rc=$?; rm -f .vzkit-copy-aaaa; exit $rc", None, False),
+        ("exec", "sudo -n -- vzctl push 101 -- .vzkit-copy-aaaa /root/dest; rc=$?; rm -f .vzkit-copy-aaaa; exit $rc", None, False),
         ("put", "/local/other", ".vzkit-copy-bbbb"),
-        ("exec", "sudo -n -- vzctl push 101 .vzkit-copy-bbbb /root/other; rc=$?; rm -f .vzkit-copy-bbbb; exit $rc", None, False),
+        ("exec", "sudo -n -- vzctl push 101 -- .vzkit-copy-bbbb /root/other; rc=$?; rm -f .vzkit-copy-bbbb; exit $rc", None, False),
         ("close",)]
 
 
@@ -112,7 +117,7 @@ def test_fetch_file_pulls_to_the_stage_then_fetches_and_removes(make, random_nam
     conn, host = make(vz_host_tmpdir="/var/tmp/mine/")
     conn.fetch_file("/etc/motd", "/local/motd")
     assert [c[:3] for c in host.calls] == [
-        ("exec", "vzctl pull 101 /etc/motd /var/tmp/mine/.vzkit-copy-aaaa", None),
+        ("exec", "vzctl pull 101 -- /etc/motd /var/tmp/mine/.vzkit-copy-aaaa", None),
         ("fetch", "/var/tmp/mine/.vzkit-copy-aaaa", "/local/motd"),
         ("exec", "rm -f /var/tmp/mine/.vzkit-copy-aaaa", None)]
 
@@ -126,11 +131,23 @@ def test_a_failed_copy_names_the_container_and_vzctl_s_reason(make, random_names
     assert host.calls[-1][1].endswith("; rc=$?; rm -f .vzkit-copy-aaaa; exit $rc")  # removed all the same
 
 
+def test_a_put_that_breaks_off_leaves_no_staged_copy(make, random_names):
+    conn, host = make()
+
+    def broken(src, dest):
+        host.calls.append(("put", src, dest))
+        raise AnsibleConnectionFailure("sftp: connection lost")
+    host.put_file = broken
+    with pytest.raises(AnsibleConnectionFailure):
+        conn.put_file("/local/file", "/root/dest")
+    assert host.calls[-1] == ("exec", "rm -f .vzkit-copy-aaaa", None, False)
+
+
 def test_on_a_local_host_copies_go_straight_from_and_to_the_controller_s_files(make):
     conn, host = make(vz_host_connection="local", vz_host=None)
     conn.put_file("/local/file", "/root/dest")
     conn.fetch_file("/root/dest", "/local/back")
-    assert [c[1] for c in host.calls] == ["vzctl push 101 /local/file /root/dest", "vzctl pull 101 /root/dest /local/back"]
+    assert [c[1] for c in host.calls] == ["vzctl push 101 -- /local/file /root/dest", "vzctl pull 101 -- /root/dest /local/back"]
 
 
 def test_ssh_needs_a_host(monkeypatch):

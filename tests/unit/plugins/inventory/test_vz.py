@@ -75,6 +75,11 @@ hosts:
 """
 
 
+def test_sudo_as_a_string_means_what_it_says(parse):
+    _inventory, calls = parse("plugin: vzkit.vz.vz\nhosts: [{name: node1, address: 192.0.2.10, sudo: 'false'}]\n")
+    assert calls == [("192.0.2.10", "vzlist -a -j", False)]
+
+
 def test_one_vzlist_call_per_host(parse):
     _inventory, calls = parse(CONFIG)
     assert calls == [("192.0.2.10", "sudo -n -- vzlist -a -j", False), ("localhost", "vzlist -a -j", False)]
@@ -126,6 +131,8 @@ groups:
     ("[{address: 192.0.2.10}]", "every item needs a name"),
     ("[{name: n, adress: 192.0.2.10}]", "item n has unknown options adress"),
     ("[{name: n, connection: winrm}]", "connection must be ssh or local"),
+    ("[{name: n, sudo: maybe}]", "item n: sudo must be true or false, not 'maybe'"),
+    ("[{name: n}, {name: m}, {name: n}]", "hosts: n named more than once"),
 ])
 def test_bad_host_entries_are_named(parse, hosts, says):
     with pytest.raises(AnsibleParserError) as exc:

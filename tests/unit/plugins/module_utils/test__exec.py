@@ -159,7 +159,8 @@ def test_the_copying_process_inside_cannot_be_looked_into(init, tmp_path):
     controlling.start()
     try:
         deadline = time.monotonic() + 10
-        while not (_grandchildren() and _grandchildren("sleep")) and time.monotonic() < deadline:
+        # (until the control's worker has become `sleep`: before its exec it has our name too)
+        while not (len(_grandchildren()) == 1 and _grandchildren("sleep")) and time.monotonic() < deadline:
             time.sleep(0.05)
         (worker,), (control,) = _grandchildren(), [p for p in _grandchildren("sleep") if p != init]
         look = "import os, sys\nfor pid in sys.argv[1:]:\n    try:\n        print(os.readlink('/proc/%s/fd/1' % pid))\n" \
@@ -175,3 +176,51 @@ def test_the_copying_process_inside_cannot_be_looked_into(init, tmp_path):
         copying.join(10)
         os.close(source_r)
     assert done["res"].rc == 0 and (tmp_path / "x").read_bytes() == b"end"
+
+
+def _next_fd() -> int:
+    """The number the next descriptor opened here gets (the copy's own dup of the host file)."""
+    fd = os.dup(0)
+    os.close(fd)
+    return fd
+
+
+def test_a_link_to_the_copy_s_own_descriptor_does_not_reach_the_host_file(init, tmp_path):
+    """The container plants dest -> /proc/self/fd/N, N the copy's descriptor of the host file: opened as
+    it stands, that is the host file (control, below); the copy refuses it, and the host file is intact."""
+    host_file = tmp_path / "host-file"
+    host_file.write_bytes(b"host secret\n")
+    with open(host_file, "rb") as src:
+        os.symlink("/proc/self/fd/%d" % _next_fd(), tmp_path / "planted-in")
+        res = copier(copy_in, init, src.fileno(), str(tmp_path / "planted-in"))
+    assert res.rc == 1 and res.stderr.endswith(b"planted-in: leads through a link into /proc, or a loop of links (refused)\n")
+    with tempfile.TemporaryFile() as dest:
+        os.symlink("/proc/self/fd/%d" % _next_fd(), tmp_path / "planted-out")
+        res = copier(copy_out, init, str(tmp_path / "planted-out"), dest.fileno())
+    assert res.rc == 1 and res.stderr.endswith(b"(refused)\n")
+    assert host_file.read_bytes() == b"host secret\n"
+    # control: a process holding the host file opens the same kind of link, and reaches it
+    fd = os.open(host_file, os.O_RDONLY)
+    try:
+        with open("/proc/self/fd/%d" % fd, "rb") as same:
+            assert same.read() == b"host secret\n"
+    finally:
+        os.close(fd)
+
+
+def test_a_copy_out_takes_the_size_the_file_had_when_opened(init, tmp_path):
+    """A file of /proc reads without end (or its size is 0): the copy takes what the size says."""
+    with tempfile.TemporaryFile() as dest:
+        res = copier(copy_out, init, "/proc/self/status", dest.fileno())
+        dest.seek(0)
+        assert (res.rc, dest.read()) == (0, b"")
+
+
+def test_a_failing_stdin_source_fails_the_command(init, tmp_path):
+    """A source that cannot be read (a directory) is said, and the command does not pass for whole."""
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        res = run(init, ["sh", "-c", "cat >/dev/null"], stdin=fd)
+    finally:
+        os.close(fd)
+    assert res.rc == 1 and b"vzkit exec: reading standard input failed: Is a directory" in res.stderr
