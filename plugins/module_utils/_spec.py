@@ -41,7 +41,7 @@ OPTION_KEYS = {"HOSTNAME": "hostname", "NAMESERVER": "nameserver", "SEARCHDOMAIN
                "FEATURES": "features", "LOCAL_UID": "unprivileged", "LOCAL_GID": "unprivileged",
                "IP_ADDRESS": "ip_address", "NETIF": "netif", "VE_ZFS_DATASET": "zfs_dataset",
                "ZVOL_BLOCKSIZE": "zvol.volblocksize", "ZVOL_SPARSE": "zvol.sparse", "ZVOL_FS": "zvol.fs",
-               "ZVOL_COMPRESSION": "zvol.compression"}
+               "ZVOL_COMPRESSION": "zvol.compression", "VZKIT_FLEET": "vz_fleet's fleet"}
 # zvol options that are fixed when the volume is made (compared afterwards, never set again).
 ZVOL_COMPRESSIONS = ("on", "off", "lz4", "zstd", "gzip", "lzjb", "zle")
 
@@ -163,6 +163,7 @@ class ContainerSpec:
     netif: tuple | None = None       # _net._config.Netif entries as asked (MACs and host names may be None)
     zfs_dataset: str | None = None   # parent dataset of the zfs and zvol layouts (VE_ZFS_DATASET)
     zvol: dict = field(default_factory=dict)  # CTID.conf keys from the zvol option (DISKSPACE, ZVOL_*)
+    fleet: str | None = None  # the vz_fleet the container is a member of (VZKIT_FLEET); set by the fleet only
 
     @classmethod
     def from_params(cls, p: dict) -> "ContainerSpec":

@@ -536,6 +536,10 @@ container:
       description: The template the container was created from.
       type: str
       sample: busybox
+    fleet:
+      description: The M(vzkit.vz.vz_fleet) fleet the container is a member of (C(VZKIT_FLEET)), or null.
+      type: str
+      sample: web
     config:
       description: Every key of C(CTID.conf) with its value; empty when absent.
       type: dict
@@ -615,67 +619,14 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vzkit.vz.plugins.module_utils._config import DEFAULT_VZ_CONF
+from ansible_collections.vzkit.vz.plugins.module_utils._container._args import container_argument_spec
 from ansible_collections.vzkit.vz.plugins.module_utils._container._ensure import ensure
 from ansible_collections.vzkit.vz.plugins.module_utils._host import ModuleHost, run_module
-from ansible_collections.vzkit.vz.plugins.module_utils._layouts import LAYOUTS
-from ansible_collections.vzkit.vz.plugins.module_utils._spec import ContainerSpec, STATES
-
-
-def argument_spec() -> dict:
-    return dict(
-        ctid=dict(type="str", required=True, aliases=["name"]),
-        state=dict(type="str", default="present", choices=list(STATES)),
-        ostemplate=dict(type="str"),
-        layout=dict(type="str", choices=sorted(LAYOUTS)),
-        zfs_dataset=dict(type="str"),
-        zvol=dict(type="dict", options=dict(
-            size=dict(type="str"),
-            volblocksize=dict(type="str"),
-            sparse=dict(type="bool"),
-            fs=dict(type="str", choices=["ext4", "xfs"]),
-            compression=dict(type="str"),
-        )),
-        config_sample=dict(type="str"),
-        hostname=dict(type="str"),
-        nameserver=dict(type="list", elements="str"),
-        searchdomain=dict(type="list", elements="str"),
-        onboot=dict(type="bool"),
-        ip_address=dict(type="list", elements="str"),
-        netif=dict(type="list", elements="dict", options=dict(
-            name=dict(type="str", required=True),
-            bridge=dict(type="str", required=True),
-            create_bridge=dict(type="bool", default=False),
-            mac=dict(type="str"),
-            host_ifname=dict(type="str"),
-            host_mac=dict(type="str"),
-            mtu=dict(type="int"),
-            ip_address=dict(type="list", elements="str"),
-            gateway=dict(type="list", elements="str"),
-        )),
-        config=dict(type="dict", default={}),
-        stop_timeout=dict(type="int", default=60),
-        unprivileged=dict(type="bool"),
-        ram=dict(type="str"),
-        swap=dict(type="str"),
-        cpus=dict(type="int"),
-        cpulimit=dict(type="int"),
-        cpuunits=dict(type="int"),
-        cpumask=dict(type="str"),
-        numproc=dict(type="str"),
-        iolimit=dict(type="str"),
-        iopslimit=dict(type="int"),
-        ioprio=dict(type="int"),
-        setmode=dict(type="str", default="fail", choices=["fail", "restart", "ignore"]),
-        capability=dict(type="list", elements="str"),
-        devices=dict(type="list", elements="str"),
-        features=dict(type="list", elements="str"),
-        vz_conf=dict(type="path", default=DEFAULT_VZ_CONF),
-    )
+from ansible_collections.vzkit.vz.plugins.module_utils._spec import ContainerSpec
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=container_argument_spec(), supports_check_mode=True)
     run_module(module, lambda: ensure(ContainerSpec.from_params(module.params), ModuleHost(module), diff=module._diff))
 
 

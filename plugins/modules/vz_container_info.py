@@ -101,6 +101,10 @@ containers:
       description: The template the container was created from.
       type: str
       sample: busybox
+    fleet:
+      description: The M(vzkit.vz.vz_fleet) fleet the container is a member of (C(VZKIT_FLEET)), or null.
+      type: str
+      sample: web
     config:
       description: Every key of C(CTID.conf) with its value.
       type: dict

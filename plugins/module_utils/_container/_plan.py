@@ -61,7 +61,8 @@ def desired_conf(spec, ctx: Context, conf) -> ConfFile:
                        ("ONBOOT", None if spec.onboot is None else ("yes" if spec.onboot else "no")),
                        ("CAPABILITY", None if spec.capability is None else " ".join(spec.capability)),
                        ("DEVICES", None if spec.devices is None else " ".join(spec.devices)),
-                       ("FEATURES", None if spec.features is None else " ".join(spec.features))):
+                       ("FEATURES", None if spec.features is None else " ".join(spec.features)),
+                       ("VZKIT_FLEET", spec.fleet)):
         if value == "":
             new.unset(key)  # an empty list removes the key
         elif value is not None:

@@ -45,6 +45,7 @@ def describe(ctx, obs, *, state: str, conf, id_ranges=None) -> dict:
         "private": ctx.private,
         "root": ctx.root,
         "ostemplate": items.get("OSTEMPLATE"),
+        "fleet": items.get("VZKIT_FLEET"),
         "config": items,
         "console_log": ctx.console_log,
         "unenforced": unenforced_keys(ctx.layout, items),

@@ -363,7 +363,7 @@ def test_describe(ctx, current, state, init_pid):
     conf = existing_conf(ctx)
     out = report.describe(ctx, observed(ctx, current, conf=conf), state=state, conf=conf)
     assert out == {"ctid": "101", "state": state, "init_pid": init_pid, "hostname": "ct101", "layout": "simfs", "ip_address": [], "netif": [],
-                   "private": ctx.private, "root": ctx.root, "ostemplate": "busybox", "config": conf.items(),
+                   "private": ctx.private, "root": ctx.root, "ostemplate": "busybox", "fleet": None, "config": conf.items(),
                    "console_log": ctx.console_log, "unenforced": ["KMEMSIZE"],
                    # usage is read from the container's cgroups, which do not exist for this made-up container
                    "usage": {"memory": None, "swap": None, "pids": None, "cpu_seconds": None} if state == "running" else None,
