@@ -72,11 +72,16 @@ class Cgroups:
         missing = {h.path: self._missing_levels(h, os.path.join(h.path, self.parent)) for h in self.hierarchies}
         for h in self.hierarchies:
             base = os.path.join(h.path, self.parent)
-            for path in missing[h.path]:
-                self._mkdir(h, path)
-            if h.version == 2:
-                self._enable_v2_controllers(h, base)
-            self._mkdir(h, os.path.join(base, ctid))
+            for _attempt in range(5):
+                try:
+                    for path in missing[h.path]:
+                        self._mkdir(h, path)
+                    if h.version == 2:
+                        self._enable_v2_controllers(h, base)
+                    self._mkdir(h, os.path.join(base, ctid))
+                    break
+                except FileNotFoundError:  # a run beside this one removed the shared parent (its last container went)
+                    missing[h.path] = self._missing_levels(h, base)
         return self.paths(ctid)
 
     def create_payload(self, ctid: str) -> None:
@@ -120,14 +125,9 @@ class Cgroups:
         try:
             os.mkdir(path)
         except FileExistsError:
-            return
+            pass  # (made by a run beside this one, which may not have filled its cpuset yet: see below)
         if h.version == 1 and "cpuset" in h.controllers:
-            # v1 cpuset groups start empty and refuse tasks until cpus and mems are set.
-            parent = os.path.dirname(path)
-            for knob in ("cpuset.cpus", "cpuset.mems"):
-                value = read(os.path.join(parent, knob)).strip()
-                with open(os.path.join(path, knob), "w", encoding="ascii") as fh:
-                    fh.write(value)
+            _fill_cpuset(path)
 
     @staticmethod
     def _enable_v2_controllers(h: Hierarchy, base: str) -> None:
@@ -332,6 +332,21 @@ class Cgroups:
                     raise
                 time.sleep(0.02)  # the last task is still leaving
         raise VzStateError("cgroup %s stays busy" % path)
+
+
+def _fill_cpuset(path: str) -> None:
+    """Give an empty v1 cpuset group its parent's cpus and mems (filling the parent first if need be).
+
+    v1 cpuset groups start empty and refuse tasks (ENOSPC) until both are set. A group a run beside
+    this one has just made may still be empty (that run has not got so far), and a child made meanwhile
+    would copy the emptiness: so every level is filled when found empty; runs that race write the same."""
+    for knob in ("cpuset.cpus", "cpuset.mems"):
+        if read(os.path.join(path, knob)).strip():
+            continue
+        parent = os.path.dirname(path)
+        if not read(os.path.join(parent, knob)).strip() and os.path.isfile(os.path.join(os.path.dirname(parent), knob)):
+            _fill_cpuset(parent)
+        write(os.path.join(path, knob), read(os.path.join(parent, knob)).strip())
 
 
 def _frozen(path: str, version: int) -> bool:

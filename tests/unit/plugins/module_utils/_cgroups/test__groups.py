@@ -397,3 +397,51 @@ def test_enforced_reads_back_what_apply_writes(tmp_path):
     cg = Cgroups(Layout("legacy", (Hierarchy(str(pids), 1, ("pids",)),)), "vz")
     lim = limits.Limits(numproc=100)
     assert cg.enforced("101", lim) == {str(pids / "vz" / "101" / "pids.max"): "100"}
+
+
+V1_CPUSET = "/sys/fs/cgroup/cpuset"
+needs_v1_cpuset = pytest.mark.skipif(os.geteuid() != 0 or not os.path.isfile(os.path.join(V1_CPUSET, "cpuset.cpus")),
+                                     reason="needs root and a v1 cpuset hierarchy (the VM's v2 runs have none)")
+
+
+@pytest.fixture(name="fresh_parent")
+def fixture_fresh_parent():
+    """A cgroup parent that a run beside this one has just made, and not yet filled (v1 cpuset: empty)."""
+    parent = "vzkit-unit-race-%d" % os.getpid()
+    path = os.path.join(V1_CPUSET, parent)
+    os.mkdir(path)
+    yield parent, path
+    for d in sorted((os.path.join(r, x) for r, dirs, _f in os.walk(path) for x in dirs), key=len, reverse=True):
+        os.rmdir(d)
+    os.rmdir(path)
+
+
+def _join(path: str) -> None:
+    """Move a short-lived child process into the cgroup at path (the error of the write, if any)."""
+    pid = os.fork()
+    if pid == 0:
+        os.execvp("sleep", ["sleep", "5"])
+    try:
+        with open(os.path.join(path, "cgroup.procs"), "w", encoding="ascii") as fh:
+            fh.write(str(pid))
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+
+
+@needs_v1_cpuset
+def test_a_container_made_under_a_parent_another_run_has_just_made_can_take_processes(fresh_parent):
+    parent, path = fresh_parent
+    assert open(os.path.join(path, "cpuset.cpus"), encoding="ascii").read().strip() == ""
+    # control: a group copied from the still empty parent, as _mkdir did, refuses every process
+    os.mkdir(os.path.join(path, "control"))
+    with pytest.raises(OSError) as err:
+        _join(os.path.join(path, "control"))
+    assert err.value.errno == 28  # ENOSPC
+    hierarchies = Layout("hybrid", (Hierarchy(V1_CPUSET, 1, ("cpuset",)),))
+    Cgroups(hierarchies, parent).create("101")
+    _join(os.path.join(path, "101"))
+    for knob in ("cpuset.cpus", "cpuset.mems"):
+        root = open(os.path.join(V1_CPUSET, knob), encoding="ascii").read().strip()
+        assert open(os.path.join(path, "101", knob), encoding="ascii").read().strip() == root
+        assert open(os.path.join(path, knob), encoding="ascii").read().strip() == root

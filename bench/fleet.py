@@ -1,0 +1,177 @@
+# -*- coding: utf-8 -*-
+# Copyright: vzkit.vz contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fleets: one vz_fleet task against a loop of vz_container over the same containers, and the cost of
+one module call beyond Ansible's own.
+
+In one run, on busybox containers in a vz.conf of the work dir (no network options, so no packet):
+- cold create + start of --containers containers with one vz_fleet task (whole ansible-playbook);
+- no-op converge of those running containers: one vz_fleet task against a `loop:` of vz_container
+  over the same list (whole ansible-playbook each, interleaved round by round; ratio loop / fleet);
+- one module call: a `loop:` of --items items of ansible.builtin.ping, of vz_container (no-op, one running
+  container) and of vz_container_info (that container); an item's cost is (loop of --items - loop of 1)
+  / (--items - 1), so Ansible's own start-up is not counted; ratio to ping's.
+Usage, from the repository root, as root: .venv/bin/python bench/fleet.py [--containers 100] [--runs 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as common  # noqa: E402  (bench/ is not a package)
+
+SECTION = "fleet"
+BUILD_SCRIPT = os.path.join(common.REPO, "roles", "vz_host", "files", "build-busybox-template.sh")
+CGROUP_PARENT = "vzkit-bench-fleet"
+FIRST_CTID = 5001
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="One vz_fleet task against a loop of vz_container, and one module call "
+                                            "against ansible.builtin.ping.")
+    p.add_argument("--containers", type=int, default=100, help="containers in the fleet (default: 100)")
+    p.add_argument("--items", type=int, default=20, help="items in the loops that time one module call (default: 20)")
+    p.add_argument("--runs", type=int, default=3, help="rounds, each timing every play once (default: 3)")
+    p.add_argument("--workdir", default="/tmp/vzkit-bench-fleet", help="made and removed by the run")
+    p.add_argument("--output", default=common.DEFAULT_OUTPUT, help="the results file (its fleet section)")
+    args = p.parse_args(argv)
+    if args.runs < 1 or args.items < 2 or args.containers < 1:
+        p.error("--runs >= 1, --items >= 2, --containers >= 1")
+    return args
+
+
+def plays(work: str, args) -> dict:
+    """name -> playbook path."""
+    vz_conf = os.path.join(work, "vz.conf")
+    ctids = [str(FIRST_CTID + i) for i in range(args.containers)]
+    head = "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
+    fleet = ("    - vzkit.vz.vz_fleet:\n        vz_conf: %s\n        fleet: bench\n        prune: true\n"
+             "        defaults: {ostemplate: busybox, state: started, stop_timeout: 5}\n        containers: %s\n"
+             % (vz_conf, ctids))
+    loop = ("    - vzkit.vz.vz_container: {ctid: '{{ item }}', vz_conf: %s, ostemplate: busybox, state: started}\n"
+            "      loop: %s\n" % (vz_conf, ctids))
+    texts = {"fleet": head + fleet, "loop": head + loop,
+             "remove": head + fleet.replace("containers: %s" % ctids, "containers: []")}
+    for n in (1, args.items):
+        items = list(range(n))
+        texts["ping-%d" % n] = head + "    - ansible.builtin.ping:\n      loop: %s\n" % items
+        texts["container-%d" % n] = head + ("    - vzkit.vz.vz_container: {ctid: '%s', vz_conf: %s, ostemplate: busybox, "
+                                            "state: started}\n      loop: %s\n" % (ctids[0], vz_conf, items))
+        texts["info-%d" % n] = head + ("    - vzkit.vz.vz_container_info: {ctid: ['%s'], vz_conf: %s}\n      loop: %s\n"
+                                       % (ctids[0], vz_conf, items))
+    paths = {}
+    for name, text in texts.items():
+        paths[name] = os.path.join(work, "%s.yml" % name)
+        with open(paths[name], "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return paths
+
+
+def timed_play(playbook: str, env: dict) -> float:
+    started = time.monotonic()
+    res = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), playbook],
+                         env=env, capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - started
+    if res.returncode:
+        raise common.BenchError("ansible-playbook %s failed: %s" % (playbook, res.stdout[-1500:]))
+    return elapsed
+
+
+def set_up(work: str) -> None:
+    os.makedirs(os.path.join(work, "template", "cache"))
+    os.makedirs(os.path.join(work, "collections", "ansible_collections", "vzkit"))
+    os.symlink(common.REPO, os.path.join(work, "collections", "ansible_collections", "vzkit", "vz"))  # the work tree
+    common.run(["sh", BUILD_SCRIPT, os.path.join(work, "template", "cache", "busybox.tar.gz")])
+    with open(os.path.join(work, "vz.conf"), "w", encoding="utf-8") as fh:
+        fh.write(common.vz_conf_text("bench/fleet.py", work, private=os.path.join(work, "vz", "private"),
+                                     template=os.path.join(work, "template"), cgroup_parent=CGROUP_PARENT))
+
+
+def tear_down(work: str, env: dict) -> None:
+    if os.path.exists(os.path.join(work, "remove.yml")):
+        try:
+            timed_play(os.path.join(work, "remove.yml"), env)
+        except common.BenchError as exc:
+            print("warning: %s" % exc, file=sys.stderr)
+    for path in common.cgroup_mounts():
+        common.remove_cgroup_tree(os.path.join(path[0], CGROUP_PARENT))
+    if any(m.startswith(work + "/") for m in common.mountpoints()):
+        print("warning: mounts are left under %s; not removing it" % work, file=sys.stderr)
+        return
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args, work: str, env: dict) -> dict:
+    paths = plays(work, args)
+    times = {"create": [timed_play(paths["fleet"], env)]}
+    order = ["fleet", "loop"] + ["%s-%d" % (kind, n) for kind in ("ping", "container", "info") for n in (1, args.items)]
+    for r in range(args.runs + 1):  # round 0 warms the caches
+        for i in range(len(order)):
+            name = order[(i + r) % len(order)]
+            elapsed = timed_play(paths[name], env)
+            if r:
+                times.setdefault(name, []).append(elapsed)
+    return times
+
+
+def report(args, argv, times: dict) -> str:
+    med = {name: statistics.median(values) for name, values in times.items()}
+
+    def per_item(kind):
+        return statistics.median([(a - b) / (args.items - 1)
+                                  for a, b in zip(times["%s-%d" % (kind, args.items)], times["%s-1" % kind])])
+    ping, container, info = per_item("ping"), per_item("container"), per_item("info")
+    n = args.containers
+    lines = ["## Fleets: one vz_fleet task against a loop of vz_container; one module call against ping", "",
+             "Generated by `bench/fleet.py` (see `bench/README.md`). Reproduce from the repository root:", "",
+             "    sudo .venv/bin/python bench/fleet.py %s" % " ".join(argv), "",
+             "%s; %d busybox containers without network options; %d rounds (after one warm-up), plays interleaved; "
+             "whole `ansible-playbook` runs, medians. vzkit %s."
+             % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), n, args.runs, common.vzkit_revision("worktree")),
+             "",
+             "| what | time | against | ratio | goal |", "| --- | ---: | --- | ---: | --- |",
+             "| no-op converge of %d running containers, one vz_fleet task | %.2f s | `loop:` of vz_container over them: "
+             "%.1f s | %.1fx faster | 15x, and the playbook under 3 s |" % (n, med["fleet"], med["loop"], med["loop"] / med["fleet"]),
+             "| cold create + start of %d containers, one vz_fleet task (one run) | %.1f s | - | - | no slower than LXC "
+             "(not measured here) |" % (n, times["create"][0]),
+             "| one vz_container call (no-op), per item of a loop | %.0f ms | ansible.builtin.ping: %.0f ms | %.2f | 1.2 |"
+             % (container * 1000, ping * 1000, container / ping),
+             "| one vz_container_info call, per item of a loop | %.0f ms | ansible.builtin.ping: %.0f ms | %.2f | 1.2 |"
+             % (info * 1000, ping * 1000, info / ping)]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    common.install_signal_handlers()
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(args.workdir, "collections"), ANSIBLE_NOCOLOR="1",
+               PYTHONWARNINGS="ignore", ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
+    rc = 0
+    try:
+        tear_down(args.workdir, env)
+        set_up(args.workdir)
+        text = report(args, argv, measure(args, args.workdir, env))
+        common.write_section(args.output, SECTION, text)
+        print(text)
+        print("written to the %s section of %s" % (SECTION, args.output))
+    except common.BenchError as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        rc = 1
+    except KeyboardInterrupt:
+        rc = 130
+    finally:
+        common.Signals.cleaning = True
+        tear_down(args.workdir, env)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
