@@ -15,8 +15,9 @@ description:
     connection, or run on the controller for a C(local) host), and makes each an inventory host that
     the vzkit.vz.vz connection reaches through its host, with no sshd inside.
   - Every container is in the groups C(vz_STATE) (C(vz_running), C(vz_stopped), C(vz_mounted)),
-    C(vz_layout_LAYOUT), C(vz_ostemplate_TEMPLATE) and C(vz_host_HOST) (names made safe for groups),
-    with O(group_prefix) in place of C(vz_).
+    C(vz_layout_LAYOUT), C(vz_ostemplate_TEMPLATE) and C(vz_host_HOST), and a member of a
+    M(vzkit.vz.vz_fleet) fleet in C(vz_fleet_FLEET) (names made safe for groups), with O(group_prefix)
+    in place of C(vz_).
   - Its variable C(vz_container) holds what vzkit.vz.vz_container_info returns for it; O(compose),
     O(groups) and O(keyed_groups) can use it, as in every constructed inventory.
   - The inventory file's name must end in C(vz.yml) or C(vz.yaml).
@@ -205,8 +206,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             hostvars.update({var: h[ours] for ours, (var, _ssh) in CONNECTION_VARS.items() if h.get(ours) is not None})
         for var, value in hostvars.items():
             self.inventory.set_variable(name, var, value)
-        for group in (self._group(container["state"]), self._group("layout", container.get("layout") or "none"),
-                      self._group("ostemplate", container.get("ostemplate") or "none"), self._group("host", h["name"])):
+        groups = [self._group(container["state"]), self._group("layout", container.get("layout") or "none"),
+                  self._group("ostemplate", container.get("ostemplate") or "none"), self._group("host", h["name"])]
+        if container.get("fleet"):
+            groups.append(self._group("fleet", container["fleet"]))
+        for group in groups:
             self.inventory.add_group(group)
             self.inventory.add_child(group, name)
         strict = self.get_option("strict")

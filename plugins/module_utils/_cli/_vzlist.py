@@ -25,6 +25,7 @@ FIELDS = {
     "hostname": ("HOSTNAME", 20, False, lambda c: c["hostname"]),
     "ostemplate": ("OSTEMPLATE", 24, False, lambda c: c["ostemplate"]),
     "layout": ("LAYOUT", 7, False, lambda c: c["layout"]),
+    "fleet": ("FLEET", 12, False, lambda c: c.get("fleet")),
     "onboot": ("ONBOOT", 6, False, lambda c: c["config"].get("ONBOOT") or "no"),
     "private": ("PRIVATE", 24, False, lambda c: c["private"]),
     "root": ("ROOT", 24, False, lambda c: c["root"]),

@@ -18,12 +18,12 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import connection_loader, init_plugin_loader, inventory_loader
 
 
-def container(ctid, state="running", layout="simfs", ostemplate="debian-12-x86_64-minimal", hostname=None):
-    return {"ctid": ctid, "state": state, "layout": layout, "ostemplate": ostemplate, "hostname": hostname,
+def container(ctid, state="running", layout="simfs", ostemplate="debian-12-x86_64-minimal", hostname=None, fleet=None):
+    return {"ctid": ctid, "state": state, "layout": layout, "ostemplate": ostemplate, "hostname": hostname, "fleet": fleet,
             "id_range": {"first_uid": 100000} if ctid != "102" else None, "config": {"ONBOOT": "yes"}}
 
 
-LISTS = {"192.0.2.10": [container("101", hostname="web.example"), container("102", state="stopped")],
+LISTS = {"192.0.2.10": [container("101", hostname="web.example", fleet="web-1"), container("102", state="stopped")],
          "localhost": [container("201", layout="zfs", ostemplate="busybox")]}
 
 
@@ -98,7 +98,7 @@ def test_hosts_and_their_connection_variables(parse):
     assert local["vz_host_connection"] == "local" and "vz_host" not in local
 
 
-def test_groups_by_state_layout_template_and_host(parse):
+def test_groups_by_state_layout_template_host_and_fleet(parse):
     inventory, _calls = parse(CONFIG)
     members = {name: sorted(h.name for h in g.get_hosts()) for name, g in inventory.groups.items()}
     assert members["vz_running"] == ["here-201", "node1-101"]
@@ -106,6 +106,8 @@ def test_groups_by_state_layout_template_and_host(parse):
     assert members["vz_layout_zfs"] == ["here-201"]
     assert members["vz_ostemplate_debian_12_x86_64_minimal"] == ["node1-101", "node1-102"]
     assert members["vz_host_node1"] == ["node1-101", "node1-102"]
+    assert members["vz_fleet_web_1"] == ["node1-101"]  # only members: no group for "no fleet"
+    assert not [name for name in members if name.startswith("vz_fleet_") and name != "vz_fleet_web_1"]
 
 
 def test_names_prefix_and_constructed_options(parse):
