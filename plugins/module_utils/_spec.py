@@ -20,9 +20,6 @@ from ._confine import Confinement
 from ._limits import validate_cpumask
 from ._errors import VzConfigError
 from ._layouts import LAYOUTS
-from ._layouts._zvol import ZVOL_CREATE_ONLY, ZVOL_DEFAULTS
-from ._templates import validate_name as validate_template_name
-from ._zfs import validate_dataset
 
 STATES = ("present", "mounted", "started", "stopped", "restarted", "absent")
 HOSTNAME_RE = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -94,6 +91,7 @@ def _network_and_storage(p: dict) -> dict:
     if out["netif"] is not None:
         out["netif"] = tuple(netconf.netif_from_dict(d, param="netif[%d]" % i) for i, d in enumerate(out["netif"]))
     if out["zfs_dataset"] is not None:
+        from ._zfs import validate_dataset  # (only a spec naming a dataset needs zfs)
         out["zfs_dataset"] = validate_dataset(out["zfs_dataset"], param="zfs_dataset")
     return out
 
@@ -182,7 +180,8 @@ class ContainerSpec:
             raise VzConfigError("unknown layout %r" % layout, param="layout", hint="use one of: %s" % ", ".join(sorted(LAYOUTS)))
         ostemplate = p.get("ostemplate")
         if ostemplate is not None:
-            validate_template_name(ostemplate)
+            from ._templates import validate_name  # (a module a spec without a template need not load)
+            validate_name(ostemplate)
         lists = _confinement_lists(p)
         limit_values = _limit_values(p)
         for key, value in limit_values.items():  # a raw key may say the same as its option, not otherwise
@@ -247,4 +246,4 @@ def _confinement_lists(p: dict) -> dict:
     return lists
 
 
-__all__ = ["STATES", "ContainerSpec", "validate_ctid", "zvol_keys", "ZVOL_CREATE_ONLY", "ZVOL_DEFAULTS"]
+__all__ = ["STATES", "ContainerSpec", "validate_ctid", "zvol_keys"]

@@ -28,14 +28,7 @@ from .._net import _netlink as netlink
 from .._net import _steps as wiring
 from .._fsquota import _projid as projids
 from .._fsquota import _tags as tags
-
-
-def unenforced_keys(layout, items: dict) -> list:
-    """The resource keys stored but not enforced: those with no mainline kernel equivalent, less the disk
-    quota the layout enforces (DISKSPACE as a zfs refquota or a zvol's size; DISKSPACE and DISKINODES as a
-    simfs container's project quota where its filesystem keeps one)."""
-    enforced = layout.capabilities.quota_keys if layout.enforces_diskspace(items) else ()
-    return [k for k in limits.unenforced(items) if k not in enforced]
+from ._report import unenforced_keys
 
 
 class Apply:

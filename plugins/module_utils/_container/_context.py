@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 
 from .. import _drift as drift
 from .. import _mounts as mounts
-from .. import _process as process
+from .._record import is_alive, read_record
 from .._cgroups import _groups as cgroups
 from .._cgroups import _hierarchy as hierarchy
 from .._config import VzGlobals, expand, read_conf
 from .._errors import VzConfigError, VzStateError
 from .._layouts import get_layout
-from .._net import _steps as wiring
 from .._spec import ContainerSpec
 
 
@@ -75,8 +74,9 @@ class Context:
         return ctx, conf
 
     def net_env(self):
-        return wiring.Env(neighbour_devs=self.globals.get("NEIGHBOUR_DEVS"),
-                          create_bridge=self.globals.get("VZ_CREATE_BRIDGE") == "yes")
+        from .._net._steps import Env  # (only a container with a network needs it)
+        return Env(neighbour_devs=self.globals.get("NEIGHBOUR_DEVS"),
+                   create_bridge=self.globals.get("VZ_CREATE_BRIDGE") == "yes")
 
     def cgroups(self):
         """The container's cgroups; the host's hierarchy is detected once per run."""
@@ -106,8 +106,8 @@ class Observed:
 
 def observe(ctx: Context) -> Observed:
     conf = read_conf(ctx.conf_path)  # read again: after apply, observe reports what is
-    record = process.read_record(ctx.run_dir)
-    running = process.is_alive(record)
+    record = read_record(ctx.run_dir)
+    running = is_alive(record)
     stale = not running and (os.path.lexists(ctx.run_dir) or ctx.cgroups().exists(ctx.ctid))
     return Observed(conf, ctx.layout.exists(), ctx.layout.is_mounted(mounts.read_mountinfo()), record,
                     running, stale, tuple(ctx.layout.leftovers()),

@@ -14,7 +14,6 @@ from .._config import ConfFile, VzGlobals, ctids_in
 from .._converge import Planned, Report, converge
 from .._lock import ContainerLock
 from .._spec import ContainerSpec, validate_ctid
-from ._apply import Apply
 from ._context import Context, observe
 from ._plan import Plan, plan
 from ._report import describe, diff_of, predict
@@ -43,7 +42,7 @@ def planned(spec, ctx: Context) -> Planned:
             conf_after = ConfFile.parse(p.conf_after) if p.conf_after is not None and predicted != "absent" else None
             value = describe(ctx, obs, state=predicted, conf=conf_after)
         return Report(value, diff=diff_of(ctx, obs, value, p))
-    return Planned([c.action for c in p.changes], lambda: Apply(spec, ctx, obs, p).run(), report)
+    return Planned([c.action for c in p.changes], lambda: _apply(spec, ctx, obs, p), report)
 
 
 def run_locked(spec, ctx: Context) -> Plan:
@@ -53,8 +52,13 @@ def run_locked(spec, ctx: Context) -> Plan:
     for w in p.warnings:
         ctx.host.warn(w)
     if p:
-        Apply(spec, ctx, obs, p).run()
+        _apply(spec, ctx, obs, p)
     return p
+
+
+def _apply(spec, ctx, obs, p) -> None:
+    from ._apply import Apply  # (only a plan with changes needs it: see __init__)
+    Apply(spec, ctx, obs, p).run()
 
 
 def info(vz_conf: str, host, ctids=None) -> list:

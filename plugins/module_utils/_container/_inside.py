@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from .. import _process as process
+from .._record import is_alive, read_record
 from .._cgroups import _groups as cgroups
 from .._cgroups import _hierarchy as hierarchy
 from .._config import VzGlobals, read_conf, validate_ctid
@@ -30,8 +30,8 @@ def running(ctid: str, vz_conf: str):
     conf = read_conf(os.path.join(g.conf_dir, "%s.conf" % ctid))
     if conf is None:
         raise VzStateError("container %s does not exist" % ctid, param="ctid", hint="create it first (vz_container)")
-    record = process.read_record(os.path.join(g.get("VZ_RUN_DIR"), ctid))
-    check_running(record if process.is_alive(record) else None, ctid)
+    record = read_record(os.path.join(g.get("VZ_RUN_DIR"), ctid))
+    check_running(record if is_alive(record) else None, ctid)
     groups = cgroups.Cgroups(hierarchy.detect(), g.get("VZ_CGROUP_PARENT"))
     return record.pid, lambda pid: groups.attach(ctid, pid), Confinement.from_conf(conf.items())
 

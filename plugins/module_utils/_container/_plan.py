@@ -12,13 +12,10 @@ from dataclasses import dataclass, field
 
 from .. import _idshift as idshift
 from .. import _limits as limits
-from .. import _samples as samples
-from .. import _templates as templates
 from .._config import ConfFile
 from .._errors import VzConfigError, VzStateError
 from .._net import _config as netconf
 from .._net import _plan as netplan
-from .._spec import ZVOL_CREATE_ONLY
 from ._context import Context, Observed, machine_id
 
 TARGET = {"present": None, "stopped": "stopped", "mounted": "mounted", "started": "running",
@@ -89,7 +86,8 @@ def desired_conf(spec, ctx: Context, conf) -> ConfFile:
 def _new_conf(spec, ctx: Context) -> ConfFile:
     """A new container's config: the sample's, its paths and layout, and what the layout records."""
     sample = spec.config_sample or ctx.globals.get("CONFIGFILE")
-    new = ConfFile.parse(samples.load_sample(ctx.globals.conf_dir, sample) if sample else "")
+    from .._samples import load_sample  # (creation only: see __init__)
+    new = ConfFile.parse(load_sample(ctx.globals.conf_dir, sample) if sample else "")
     new.set("VE_ROOT", ctx.root)
     new.set("VE_PRIVATE", ctx.private)
     new.set("VE_LAYOUT", ctx.layout.name)
@@ -168,7 +166,8 @@ def _plan_existence(spec, ctx, obs, p: Plan) -> None:
         if not name:
             raise VzConfigError("creating container %s needs a template" % spec.ctid, param="ostemplate",
                                 hint="set ostemplate, or DEF_OSTEMPLATE in vz.conf")
-        p.template = templates.find_cache(ctx.globals.get("TEMPLATE"), name)
+        from .._templates import find_cache  # (creation only: see __init__)
+        p.template = find_cache(ctx.globals.get("TEMPLATE"), name)
         ctx.layout.check_new_config(new.items())
         p.add("container", "absent", "stopped",
               "create container %s from template %s (layout %s)" % (spec.ctid, name, ctx.layout.name), "create")
@@ -183,6 +182,9 @@ def _plan_existence(spec, ctx, obs, p: Plan) -> None:
 
 
 def _warn_fixed_zvol(spec, conf, p: Plan) -> None:
+    if not spec.zvol:
+        return
+    from .._layouts._zvol import ZVOL_CREATE_ONLY
     fixed = [k for k in ZVOL_CREATE_ONLY + ("ZVOL_COMPRESSION",) if k in spec.zvol and spec.zvol[k] != conf.get(k)]
     if fixed:
         has = ", ".join("%s=%s" % (k, conf.get(k)) for k in fixed)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .. import _idshift as idshift
 from .._errors import VzConfigError
 from .._net import _plan as netplan
-from ._apply import unenforced_keys
+from .. import _limits as limits
 from ._plan import TARGET
 
 
@@ -28,6 +28,14 @@ def _id_range(ctx, items: dict, id_ranges=None):
     else:
         overlaps = sorted(c for c, m in id_ranges.items() if c != ctx.ctid and idshift.overlap(idmap, m))
     return {"first_uid": idmap.first_uid, "first_gid": idmap.first_gid, "count": idmap.count, "overlaps": overlaps}
+
+
+def unenforced_keys(layout, items: dict) -> list:
+    """The resource keys stored but not enforced: those with no mainline kernel equivalent, less the disk
+    quota the layout enforces (DISKSPACE as a zfs refquota or a zvol's size; DISKSPACE and DISKINODES as a
+    simfs container's project quota where its filesystem keeps one)."""
+    enforced = layout.capabilities.quota_keys if layout.enforces_diskspace(items) else ()
+    return [k for k in limits.unenforced(items) if k not in enforced]
 
 
 def describe(ctx, obs, *, state: str, conf, id_ranges=None) -> dict:

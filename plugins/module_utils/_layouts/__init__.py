@@ -12,21 +12,29 @@ from __future__ import annotations
 
 from .._errors import VzConfigError
 from ._base import Capabilities, Layout
-from ._simfs import SimfsLayout
-from ._zfs import ZfsLayout
-from ._zvol import ZvolLayout
 
-LAYOUTS = {"simfs": SimfsLayout, "zfs": ZfsLayout, "zvol": ZvolLayout}
+# A layout's module is imported when a container of that layout is met (a module call compiles only what
+# its request needs: see _container/__init__.py), so the names are listed here, the classes in layout_class.
+LAYOUTS = ("simfs", "zfs", "zvol")
+
+
+def layout_class(name: str):
+    """The class of the layout called name."""
+    if name == "simfs":
+        from ._simfs import SimfsLayout
+        return SimfsLayout
+    if name == "zfs":
+        from ._zfs import ZfsLayout
+        return ZfsLayout
+    if name == "zvol":
+        from ._zvol import ZvolLayout
+        return ZvolLayout
+    raise VzConfigError("unknown layout %r" % name, param="layout", hint="use one of: %s" % ", ".join(sorted(LAYOUTS)))
 
 
 def get_layout(name: str, host, **where):
     """The layout called name for one container (where: private, root, ctid, zfs_dataset, lock_dir, conf_dir)."""
-    try:
-        cls = LAYOUTS[name]
-    except KeyError:
-        raise VzConfigError("unknown layout %r" % name, param="layout",
-                            hint="use one of: %s" % ", ".join(sorted(LAYOUTS)))
-    return cls(host, **where)
+    return layout_class(name)(host, **where)
 
 
-__all__ = ["LAYOUTS", "Capabilities", "Layout", "get_layout"]
+__all__ = ["LAYOUTS", "Capabilities", "Layout", "get_layout", "layout_class"]

@@ -13,8 +13,6 @@ from __future__ import annotations
 from .._config import ConfFile, configs_in
 from .._errors import VzConfigError
 from . import _config as netconf
-from . import _netlink as netlink
-from . import _steps as wiring
 
 
 def netif_dicts(items) -> list:
@@ -43,6 +41,7 @@ def check_network_config(spec, ctx, old, new) -> None:
     for ip, other in netconf.conflicts(after, others):
         raise VzConfigError("%s is already used by container %s" % (ip, other),
                             param="ip_address" if ip in routed else "netif", hint="give each container its own addresses")
+    netlink, wiring = _wiring()
     if spec.ip_address:
         netlink.require("ip_address")
     if spec.netif:
@@ -59,12 +58,14 @@ def plan_network(ctx, obs, p) -> None:
     after = net_config(ctx.ctid, ConfFile.parse(p.conf_after))
     if any(c.op == "start" for c in p.changes):
         if after:
+            netlink, wiring = _wiring()
             netlink.require("ip_address" if after.ip_address else "netif")
             wiring.check_host(after, ctx.net_env())
         return
     before = net_config(ctx.ctid, obs.conf)
     if not obs.running or any(c.op == "stop" for c in p.changes) or not (before or after):
         return
+    netlink, wiring = _wiring()
     with netlink.Session(ctx.host, obs.record.pid) as session:
         steps = wiring.plan_steps(session, before, after, ctx.net_env(), warn=p.warnings.append)
     if steps:
@@ -72,6 +73,14 @@ def plan_network(ctx, obs, p) -> None:
         p.add("network", list(before.ip_address) + [n.name for n in before.netifs],
               list(after.ip_address) + [n.name for n in after.netifs],
               "network of running container %s: %s" % (ctx.ctid, "; ".join(s.desc for s in steps)), "network_live")
+
+
+def _wiring() -> tuple:
+    """The netlink session and the wiring steps: only a container with a network needs them (a module
+    call compiles what it imports: see _container/__init__.py)."""
+    from . import _netlink as netlink
+    from . import _steps as wiring
+    return netlink, wiring
 
 
 def _netifs_or_none(items) -> tuple:

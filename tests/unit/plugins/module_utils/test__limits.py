@@ -10,7 +10,7 @@ from ansible_collections.vzkit.vz.plugins.module_utils import _limits as limits
 from ansible_collections.vzkit.vz.plugins.module_utils._container._apply import unenforced_keys
 from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzConfigError
 from ansible_collections.vzkit.vz.plugins.module_utils._samples import VPS_BASIC
-from ansible_collections.vzkit.vz.plugins.module_utils._layouts import LAYOUTS
+from ansible_collections.vzkit.vz.plugins.module_utils._layouts import layout_class
 from ansible_collections.vzkit.vz.plugins.module_utils._config import ConfFile
 
 M = 1024 ** 2
@@ -137,7 +137,7 @@ class _Layout:
 
     def __init__(self, name, enforces):
         self.name, self._enforces = name, enforces
-        self.capabilities = LAYOUTS[name].capabilities
+        self.capabilities = layout_class(name).capabilities
 
     def enforces_diskspace(self, items):
         return self._enforces

@@ -15,7 +15,7 @@ from ansible_collections.vzkit.vz.plugins.module_utils._container._context impor
 from ansible_collections.vzkit.vz.plugins.module_utils._container._plan import Change
 from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzConfigError, VzStateError
 from ansible_collections.vzkit.vz.plugins.module_utils._host import Host
-from ansible_collections.vzkit.vz.plugins.module_utils._layouts import SimfsLayout
+from ansible_collections.vzkit.vz.plugins.module_utils._layouts._simfs import SimfsLayout
 from ansible_collections.vzkit.vz.plugins.module_utils._process import InitRecord
 from ansible_collections.vzkit.vz.plugins.module_utils._samples import VPS_BASIC
 from ansible_collections.vzkit.vz.plugins.module_utils._spec import ContainerSpec
