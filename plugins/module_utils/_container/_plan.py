@@ -257,8 +257,14 @@ def _plan_enforced(spec, obs, p: Plan) -> None:
 
 
 def _check_id_overlap(spec, ctx, p: Plan) -> None:
-    """A start is refused while another container holds some of the same host ids."""
+    """A start is refused while another container holds some of the same host ids.
+
+    Not for a range this run claims (a create, or a new range): its planned first id is only a guess
+    until Apply claims it under the host-wide lock, which gives the next free range when another run has
+    taken this one since the plan (creates side by side, vz_fleet), so it cannot overlap."""
     if not any(c.op == "start" for c in p.changes) or p.conf_after is None:
+        return
+    if any(c.op in ("create", "shift_ids") for c in p.changes):
         return
     idmap = idshift.idmap_of(ConfFile.parse(p.conf_after).items())
     others = idshift.overlapping(idmap, ctx.globals.conf_dir, ctid=spec.ctid)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 
@@ -396,3 +397,34 @@ def test_resource_options_are_canonical():
 def test_describe_absent(ctx):
     out = report.describe(ctx, observed(ctx, "absent"), state="absent", conf=None)
     assert (out["state"], out["config"], out["hostname"], out["layout"]) == ("absent", {}, None, None)
+
+
+# ---- id ranges: a planned range is a guess until claimed ---------------------------------------
+
+def _plan_starting(ctx, *ops) -> "container.Plan":
+    p = container.Plan(conf_after='LOCAL_UID="165536"\nLOCAL_GID="165536"\n')
+    for op in ops + ("start",):
+        p.add(op, None, None, op, op)
+    return p
+
+
+def _sibling_with_range(ctx, first: int) -> None:
+    conf_dir = ctx.globals.conf_dir
+    os.makedirs(conf_dir, exist_ok=True)
+    with open(os.path.join(conf_dir, "102.conf"), "w", encoding="utf-8") as fh:
+        fh.write('LOCAL_UID="%d"\nLOCAL_GID="%d"\n' % (first, first))
+
+
+def test_a_start_is_refused_while_another_container_holds_its_ids(ctx):
+    """The control: an existing container whose range another holds does not start."""
+    _sibling_with_range(ctx, 165536)
+    with pytest.raises(VzStateError, match="overlap those of container.s. 102"):
+        container._check_id_overlap(spec("started"), ctx, _plan_starting(ctx))
+
+
+@pytest.mark.parametrize("op", ["create", "shift_ids"])
+def test_a_range_this_run_claims_is_not_refused_for_what_another_run_took_since_the_plan(ctx, op):
+    """Creates side by side (vz_fleet): another run may write the planned range into its config between this
+    plan's choice and its check; the claim under the host-wide lock then gives this run the next range."""
+    _sibling_with_range(ctx, 165536)
+    container._check_id_overlap(spec("started"), ctx, _plan_starting(ctx, op))
