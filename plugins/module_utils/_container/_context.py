@@ -36,8 +36,9 @@ class Context:
     _cgroups: object = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def build(cls, spec, host) -> tuple:
-        """The context and the container's current config (None when it has none)."""
+    def build(cls, spec, host, *, cgroups=None) -> tuple:
+        """The context and the container's current config (None when it has none); cgroups, the host's
+        Cgroups when the caller has them already (a listing of many containers detects them once)."""
         g = VzGlobals.load(spec.vz_conf)
         ctid = spec.ctid
         conf_path = os.path.join(g.conf_dir, "%s.conf" % ctid)
@@ -61,7 +62,7 @@ class Context:
                   os.path.join(g.get("VZ_LOG_DIR"), "%s.console.log" % ctid),
                   get_layout(layout_name, host, private=private, root=root, ctid=ctid,
                              zfs_dataset=own_dataset or spec.zfs_dataset or g.get("VE_ZFS_DATASET"),
-                             lock_dir=g.get("LOCKDIR"), conf_dir=g.conf_dir))
+                             lock_dir=g.get("LOCKDIR"), conf_dir=g.conf_dir), cgroups)
         return ctx, conf
 
     @classmethod
@@ -104,12 +105,14 @@ class Observed:
         return "running" if self.running else "mounted" if self.mounted else "stopped"
 
 
-def observe(ctx: Context) -> Observed:
+def observe(ctx: Context, *, mount_table=None) -> Observed:
+    """What is, read from disk, /proc and the cgroups; mount_table, the host's mounts when the caller has
+    read them already (a listing of many containers reads them once)."""
     conf = read_conf(ctx.conf_path)  # read again: after apply, observe reports what is
     record = read_record(ctx.run_dir)
     running = is_alive(record)
     stale = not running and (os.path.lexists(ctx.run_dir) or ctx.cgroups().exists(ctx.ctid))
-    return Observed(conf, ctx.layout.exists(), ctx.layout.is_mounted(mounts.read_mountinfo()), record,
+    return Observed(conf, ctx.layout.exists(), ctx.layout.is_mounted(mount_table if mount_table is not None else mounts.read_mountinfo()), record,
                     running, stale, tuple(ctx.layout.leftovers()),
                     drift=drift.observe(ctx.run_dir) if running else (),
                     legacy_cgroups=tuple(ctx.cgroups().legacy_placement(ctx.ctid)) if running else ())

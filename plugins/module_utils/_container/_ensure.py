@@ -10,6 +10,7 @@ entry point: fleet, CLI, plugins) calls; it runs the container's plan through th
 from __future__ import annotations
 
 from .. import _idshift as idshift
+from .. import _mounts as mounts
 from .._config import ConfFile, VzGlobals, ctids_in
 from .._converge import Planned, Report, converge
 from .._lock import ContainerLock
@@ -67,10 +68,12 @@ def info(vz_conf: str, host, ctids=None) -> list:
     if ctids is None:
         ctids = ctids_in(conf_dir)
     out = []
-    id_ranges = idshift.ranges(conf_dir)  # read once: every container's overlaps come from it
+    # read once for all: every container's overlaps, the cgroup hierarchies, the mount table
+    id_ranges, mount_table, groups = idshift.ranges(conf_dir), mounts.read_mountinfo(), None
     for ctid in ctids:
-        ctx, _conf = Context.build(ContainerSpec(ctid=validate_ctid(ctid), vz_conf=vz_conf), host)
-        obs = observe(ctx)
+        ctx, _conf = Context.build(ContainerSpec(ctid=validate_ctid(ctid), vz_conf=vz_conf), host, cgroups=groups)
+        groups = ctx.cgroups()
+        obs = observe(ctx, mount_table=mount_table)
         out.append(describe(ctx, obs, state=obs.state, conf=obs.conf, id_ranges=id_ranges))
         if out[-1]["id_range"] and out[-1]["id_range"]["overlaps"]:
             host.warn("container %s shares host ids with %s; it will not start until one of them moves to a range "
