@@ -6,7 +6,9 @@
 one module call beyond Ansible's own.
 
 In one run, on busybox containers in a vz.conf of the work dir (no network options, so no packet):
-- cold create + start of --containers containers with one vz_fleet task (whole ansible-playbook);
+- cold create + start of --containers containers with one vz_fleet task (whole ansible-playbook), against
+  the same number through a shell loop of `lxc-create -t busybox` and `lxc-start -d` (Debian's lxc, when
+  installed; no network, as vzkit's);
 - no-op converge of those running containers: one vz_fleet task against a `loop:` of vz_container
   over the same list (whole ansible-playbook each, interleaved round by round; ratio loop / fleet);
 - one module call: a `loop:` of --items items of ansible.builtin.ping, of vz_container (no-op, one running
@@ -32,6 +34,7 @@ SECTION = "fleet"
 BUILD_SCRIPT = os.path.join(common.REPO, "roles", "vz_host", "files", "build-busybox-template.sh")
 CGROUP_PARENT = "vzkit-bench-fleet"
 FIRST_CTID = 5001
+LXC_COMMON = "/usr/share/lxc/config/common.conf"
 HOST_PYTHON = "/usr/bin/python3"
 
 
@@ -112,9 +115,34 @@ def tear_down(work: str, env: dict) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+def lxc_cold(work: str, n: int):
+    """Seconds for a shell loop creating and starting n busybox containers with LXC, or None without LXC;
+    the containers are removed afterwards (not timed)."""
+    if not common.which("lxc-create"):
+        return None
+    path = os.path.join(work, "lxc")
+    os.makedirs(path)
+    conf = os.path.join(work, "lxc.conf")
+    with open(conf, "w", encoding="utf-8") as fh:
+        fh.write(("lxc.include = %s\n" % LXC_COMMON if os.path.exists(LXC_COMMON) else "")
+                 + "lxc.net.0.type = empty\nlxc.apparmor.profile = unconfined\nlxc.signal.halt = SIGUSR2\n")
+    names = " ".join("bench%d" % i for i in range(n))
+    loop = ('for n in %s; do lxc-create -q -P %s -n $n -f %s -t busybox && lxc-start -P %s -n $n -d || exit 1; done'
+            % (names, path, conf, path))
+    started = time.monotonic()
+    res = subprocess.run(["sh", "-c", loop], capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - started
+    subprocess.run(["sh", "-c", "for n in %s; do lxc-stop -P %s -n $n -k; lxc-destroy -P %s -n $n; done"
+                    % (names, path, path)], capture_output=True, check=False)
+    shutil.rmtree(os.path.normpath("/run/lxc/lock/" + path.lstrip("/")), ignore_errors=True)
+    if res.returncode:
+        raise common.BenchError("the LXC loop failed: %s" % res.stderr[-800:])
+    return elapsed
+
+
 def measure(args, work: str, env: dict) -> dict:
     paths = plays(work, args)
-    times = {"create": [timed_play(paths["fleet"], env)]}
+    times = {"create": [timed_play(paths["fleet"], env)], "lxc": [lxc_cold(work, args.containers)]}
     order = ["fleet", "loop"] + ["%s-%d" % (kind, n) for kind in ("ping", "container", "info") for n in (1, args.items)]
     for r in range(args.runs + 1):  # round 0 warms the caches
         for i in range(len(order)):
@@ -143,8 +171,10 @@ def report(args, argv, times: dict) -> str:
              "| what | time | against | ratio | goal |", "| --- | ---: | --- | ---: | --- |",
              "| no-op converge of %d running containers, one vz_fleet task | %.2f s | `loop:` of vz_container over them: "
              "%.1f s | %.1fx faster | 15x, and the playbook under 3 s |" % (n, med["fleet"], med["loop"], med["loop"] / med["fleet"]),
-             "| cold create + start of %d containers, one vz_fleet task (one run) | %.1f s | - | - | no slower than LXC "
-             "(not measured here) |" % (n, times["create"][0]),
+             "| cold create + start of %d containers, one vz_fleet task (one run) | %.1f s | %s | %s | no slower than "
+             "LXC |" % (n, times["create"][0], "a shell loop of lxc-create -t busybox + lxc-start -d: %.1f s" % times["lxc"][0]
+                        if times["lxc"][0] else "LXC not installed", "%.2f" % (times["create"][0] / times["lxc"][0])
+                        if times["lxc"][0] else "-"),
              "| one vz_container call (no-op), per item of a loop | %.0f ms | ansible.builtin.ping: %.0f ms | %.2f | 1.2 |"
              % (container * 1000, ping * 1000, container / ping),
              "| one vz_container_info call, per item of a loop | %.0f ms | ansible.builtin.ping: %.0f ms | %.2f | 1.2 |"

@@ -61,6 +61,8 @@ options:
       - vz_container options merged under every item of O(containers). An item's option replaces the
         default's whole value (a C(config) dictionary in an item replaces the default's, key for key
         merging is not done).
+      - Checked on their own before any container is touched (a bad default fails the task at once, even
+        with an empty O(containers)); they may not give C(ctid).
     type: dict
     default: {}
   fleet:

@@ -49,7 +49,9 @@ def converge_fleet(items, host, *, defaults=None, fleet=None, prune: bool = Fals
         raise VzConfigError("prune needs a fleet to know the members by", param="prune", hint="set fleet too")
     if parallel < 0:
         raise VzConfigError("%d is negative" % parallel, param="parallel", hint="give 1 or more, or 0 for the default")
-    members = [_member(i, item, defaults or {}, fleet, vz_conf) for i, item in enumerate(items)]
+    defaults = defaults or {}
+    base = _checked_defaults(defaults, vz_conf)
+    members = [_member(i, item, defaults, fleet, vz_conf) for i, item in enumerate(items)]
     _refuse_duplicates(members)
     listed = {m.ctid for m in members if m.ctid}
     refused = [m.label for m in members if m.spec is None]
@@ -57,11 +59,9 @@ def converge_fleet(items, host, *, defaults=None, fleet=None, prune: bool = Fals
         host.warn("prune not done: %s refused; a member they name could look unlisted" % ", ".join(refused))
     elif prune:
         conf_dir = VzGlobals.load(vz_conf).conf_dir
-        stop_timeout = (defaults or {}).get("stop_timeout")
         for ctid in ctids_in(conf_dir):
             if ctid not in listed and _fleet_of(conf_dir, ctid) == fleet:
-                spec = ContainerSpec(ctid=ctid, state="absent", vz_conf=vz_conf, fleet=fleet,
-                                     stop_timeout=60 if stop_timeout is None else int(stop_timeout))
+                spec = ContainerSpec(ctid=ctid, state="absent", vz_conf=vz_conf, fleet=fleet, stop_timeout=base.stop_timeout)
                 members.append(_Member("container %s (pruned)" % ctid, ctid, spec, None, pruned=True))
     runnable = [m for m in members if m.spec is not None]
     values = run_parallel([_job(m, host, diff) for m in runnable], parallel=parallel or default_parallel())
@@ -105,6 +105,17 @@ def _member(index: int, item, defaults: dict, fleet, vz_conf: str) -> _Member:
     except VzError as exc:
         return _Member(label, ctid, None, str(exc))
     return _Member("container %s" % spec.ctid, spec.ctid, dataclasses.replace(spec, fleet=fleet) if fleet is not None else spec, None)
+
+
+def _checked_defaults(defaults: dict, vz_conf: str) -> ContainerSpec:
+    """The defaults alone, checked as an item would be (so that bad ones are refused even for an empty list)."""
+    if "ctid" in defaults or "name" in defaults:
+        raise VzConfigError("defaults may not name a container", param="defaults.ctid",
+                            hint="give ctid in each item of containers")
+    checked = _member(0, {"ctid": "0"}, defaults, None, vz_conf)
+    if checked.spec is None:
+        raise VzConfigError(checked.outcome["error"], param="defaults", hint="every container takes them: fix them there")
+    return checked.spec
 
 
 def _refuse_duplicates(members) -> None:

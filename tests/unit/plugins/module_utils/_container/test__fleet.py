@@ -121,6 +121,9 @@ def test_a_member_of_another_fleet_is_refused(vz):
     ({"prune": True}, ["1"], "prune"),
     ({"parallel": -1}, ["1"], "parallel"),
     ({}, ["10", {"ctid": "10", "ram": "1G"}], "containers"),
+    ({"defaults": {"ram": "0"}}, [], "defaults"),  # refused even with no container to take them
+    ({"defaults": {"stop_timeout": "soon"}, "fleet": "web", "prune": True}, [], "defaults"),
+    ({"defaults": {"ctid": "10"}}, ["11"], "defaults.ctid"),
 ])
 def test_what_the_whole_task_cannot_do_is_refused_before_any_container(vz, kw, items, param):
     vz_conf, recorded = vz
