@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import stat
 
-from ._config import configs_in
+from ._config import ctids_in, read_conf
 from ._confine import IdMap
 from ._errors import VzConfigError, VzStateError
 from ._lock import host_lock
@@ -58,15 +58,36 @@ def _reservations(lock_dir: str) -> dict:
     return out
 
 
+# config path -> (its identity when read, its IdMap or None): every container's range is read to place or
+# check one, so a config is parsed again only when it changed (a fleet's workers inherit this, warm).
+_READ = {}
+
+
+def _range_in(path: str):
+    """The shifted IdMap a container's config holds, or None (identity, broken, unreadable, gone)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (st.st_ino, st.st_mtime_ns, st.st_size)  # (configs are replaced by a rename: a new inode)
+    if path in _READ and _READ[path][0] == key:
+        return _READ[path][1]
+    try:
+        conf = read_conf(path)
+        idmap = idmap_of(conf.items()) if conf is not None else None
+    except (OSError, UnicodeDecodeError, VzConfigError):  # a broken LOCAL_UID is that container's own error
+        idmap = None
+    idmap = idmap if idmap is not None and idmap.shifted else None
+    _READ[path] = (key, idmap)
+    return idmap
+
+
 def ranges(conf_dir: str, lock_dir: str | None = None, *, exclude: str | None = None) -> dict:
     """ctid -> IdMap of every shifted container (configs, then claims not yet in a config), but exclude's."""
     out = {}
-    for ctid, conf in configs_in(conf_dir, exclude=exclude):
-        try:
-            idmap = idmap_of(conf.items())
-        except VzConfigError:
-            continue  # a broken LOCAL_UID is that container's own error, reported when it is used
-        if idmap.shifted:
+    for ctid in ctids_in(conf_dir):
+        idmap = _range_in(os.path.join(conf_dir, ctid + ".conf")) if ctid != exclude else None
+        if idmap is not None:
             out[ctid] = idmap
     for ctid, first in (_reservations(lock_dir) if lock_dir else {}).items():
         if ctid != exclude and ctid not in out:

@@ -18,8 +18,10 @@ import json
 import os
 import select
 
-# How often the children are looked at: a job's grandchild (a container's init) may hold the write end
-# of its pipe past the job's end, so a job is done when its process ends, not when its pipe does.
+# A value is one line of JSON (which never holds a raw newline): once the line is whole, its job's process
+# is about to end and is waited for. A job that ends without one (killed) is found by looking at the
+# children this often: its grandchild (a container's init) may hold the write end of its pipe, so the
+# pipe's end is no sign of the job's.
 POLL_SECONDS = 0.02
 
 
@@ -71,7 +73,7 @@ class _Child:
                 os.close(read_end)
                 for other in others:  # (the ends of the jobs before it are not its business)
                     os.close(other.read_end)
-                _write_all(write_end, json.dumps(job()).encode())
+                _write_all(write_end, json.dumps(job()).encode() + b"\n")
             except BaseException:  # never back into the caller's code: a fork returns only through _exit
                 code = 70
             finally:
@@ -92,7 +94,8 @@ class _Child:
             self.chunks.append(data)
 
     def ended(self) -> bool:
-        done, status = os.waitpid(self.pid, os.WNOHANG)
+        sent = bool(self.chunks) and self.chunks[-1].endswith(b"\n")  # then it only has to exit
+        done, status = os.waitpid(self.pid, 0 if sent else os.WNOHANG)
         if done:
             self.status = status
         return bool(done)

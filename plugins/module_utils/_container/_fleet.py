@@ -22,7 +22,10 @@ import traceback
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
-from .._config import VzGlobals, ctids_in, read_conf
+from .. import _idshift as idshift
+from .._config import ConfFile, VzGlobals, ctids_in, read_conf
+from .._layouts import layout_class
+from .._net import _plan as netplan
 from .._errors import VzConfigError, VzError
 from .._spec import ContainerSpec
 from .._workers import WorkerLost, run_parallel
@@ -64,6 +67,7 @@ def converge_fleet(items, host, *, defaults=None, fleet=None, prune: bool = Fals
                 spec = ContainerSpec(ctid=ctid, state="absent", vz_conf=vz_conf, fleet=fleet, stop_timeout=base.stop_timeout)
                 members.append(_Member("container %s (pruned)" % ctid, ctid, spec, None, pruned=True))
     runnable = [m for m in members if m.spec is not None]
+    _preload([m.spec for m in runnable], VzGlobals.load(vz_conf))
     values = run_parallel([_job(m, host, diff) for m in runnable], parallel=parallel or default_parallel())
     for member, value in zip(runnable, values):
         member.outcome = ({"error": "its converge was lost: %s" % value}
@@ -105,6 +109,23 @@ def _member(index: int, item, defaults: dict, fleet, vz_conf: str) -> _Member:
     except VzError as exc:
         return _Member(label, ctid, None, str(exc))
     return _Member("container %s" % spec.ctid, spec.ctid, dataclasses.replace(spec, fleet=fleet) if fleet is not None else spec, None)
+
+
+def _preload(specs, g) -> None:
+    """Import and read once, before the fork, what every worker would otherwise import (compile: see
+    __init__) or read again: the layouts of the members, the apply step, the network's code and pyroute2
+    when a member has a network, and every config's id range."""
+    from . import _apply  # noqa: F401  pylint: disable=unused-import
+    layouts, network = {g.get("VE_LAYOUT")}, False
+    for spec in specs:
+        conf = read_conf(os.path.join(g.conf_dir, "%s.conf" % spec.ctid)) or ConfFile()
+        layouts.add(conf.get("VE_LAYOUT") or spec.layout or g.get("VE_LAYOUT"))
+        network = network or bool(spec.ip_address or spec.netif or conf.get("IP_ADDRESS") or conf.get("NETIF"))
+    for name in layouts:
+        layout_class(name)
+    if network:
+        netplan.preload()
+    idshift.ranges(g.conf_dir)
 
 
 def _checked_defaults(defaults: dict, vz_conf: str) -> ContainerSpec:

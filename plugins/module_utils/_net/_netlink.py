@@ -42,7 +42,8 @@ class NetlinkError(Exception):  # pylint: disable=missing-class-docstring
     code = 0
 
 
-def _load() -> bool:
+def load() -> bool:
+    """Import pyroute2 now (what the network needs); whether it is there."""
     global IPRoute, NetlinkError, HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR  # pylint: disable=global-statement
     if IPRoute is None and HAS_PYROUTE2:
         try:
@@ -73,7 +74,7 @@ RTPROT_STATIC = 4
 
 def require(param: str) -> None:
     """pyroute2, loaded; or the error that says the option needs it."""
-    if not (HAS_PYROUTE2 and _load()):
+    if not (HAS_PYROUTE2 and load()):
         raise VzUnsupported("container networking (%s)" % param, missing_required_lib("pyroute2"), param=param,
                             hint="install pyroute2 for the Python that runs the module (pip install pyroute2, "
                                  "or the python3-pyroute2 package); containers without networking do not need it",
@@ -245,7 +246,7 @@ def run_steps(session, steps, *, param: str = "ip_address/netif") -> None:
 
 def teardown(host, ctid: str, netconf) -> None:
     """Remove what the host holds for a container that is stopping or gone: its links, proxy entries."""
-    if not (HAS_PYROUTE2 and _load()):
+    if not (HAS_PYROUTE2 and load()):
         return  # nothing can have been set up without it
     with Session(host) as s:
         hv = read_view(s.hipr, routes=False)

@@ -75,6 +75,12 @@ def plan_network(ctx, obs, p) -> None:
               "network of running container %s: %s" % (ctx.ctid, "; ".join(s.desc for s in steps)), "network_live")
 
 
+def preload() -> None:
+    """Import now what a container with a network needs (pyroute2 too): done once before forking many."""
+    netlink, _wiring_steps = _wiring()
+    netlink.load()
+
+
 def _wiring() -> tuple:
     """The netlink session and the wiring steps: only a container with a network needs them (a module
     call compiles what it imports: see _container/__init__.py)."""

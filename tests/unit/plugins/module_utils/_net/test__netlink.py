@@ -41,7 +41,7 @@ def test_require_without_pyroute2(no_pyroute2, param):
 
 def test_require_with_pyroute2(monkeypatch):
     monkeypatch.setattr(network, "HAS_PYROUTE2", True)
-    monkeypatch.setattr(network, "_load", lambda: True)  # (the unit tests' Python may lack it; loading is not the test)
+    monkeypatch.setattr(network, "load", lambda: True)  # (the unit tests' Python may lack it; loading is not the test)
     assert network.require("ip_address") is None
 
 
