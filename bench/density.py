@@ -105,10 +105,13 @@ def container_memory(ctids) -> int:
 
 
 def processes_outside() -> int:
-    """Processes of this host not in a container's cgroup (a per-container host process would show here)."""
+    """Live processes of this host not in a container's cgroup (a per-container host process would show
+    here); zombies are left out (this machine's init reaps a stopped container's init late)."""
     count = 0
     for pid in os.listdir("/proc"):
-        if pid.isdigit() and "/%s/" % CGROUP_PARENT not in common.read_text("/proc/%s/cgroup" % pid):
+        stat = common.read_text("/proc/%s/stat" % pid) if pid.isdigit() else ""
+        if stat and stat[stat.rindex(")") + 2] not in "ZX" \
+                and "/%s/" % CGROUP_PARENT not in common.read_text("/proc/%s/cgroup" % pid):
             count += 1
     return count
 
@@ -223,7 +226,7 @@ def report(args, argv, fig: dict) -> str:
              % (fig["containers_memory"] / mib, fig["containers_memory"] / n / 1024),
              "| the rest: what the host pays beyond the containers (kernel: namespaces, links, cgroups, mounts) "
              "| %.0f MiB (%.0f KiB per container) |" % (overhead / mib, overhead / n / 1024),
-             "| host processes outside the containers, before / with all running | %d / %d |"
+             "| live host processes outside the containers, before / with all running | %d / %d |"
              % (fig["outside_before"], fig["outside_after"]),
              "| stop + destroy of all, one vz_fleet task (prune) | %.1f s |" % fig["stop"],
              "| host memory used after the removal | %.0f MiB |" % (fig["used_end"] / mib),

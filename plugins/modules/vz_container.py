@@ -343,6 +343,8 @@ notes:
   - Works on cgroup v1, hybrid and v2 hosts; the hierarchy is detected once per run.
 seealso:
   - module: vzkit.vz.vz_container_info
+  - module: vzkit.vz.vz_fleet
+    description: Many containers in one task, each with these options, converged side by side.
 """
 
 EXAMPLES = r"""

@@ -115,7 +115,7 @@ def _preload(specs, g) -> None:
     """Import and read once, before the fork, what every worker would otherwise import (compile: see
     __init__) or read again: the layouts of the members, the apply step, the network's code and pyroute2
     when a member has a network, and every config's id range."""
-    from . import _apply  # noqa: F401  pylint: disable=unused-import
+    from . import _apply  # pylint: disable=unused-import
     layouts, network = {g.get("VE_LAYOUT")}, False
     for spec in specs:
         conf = read_conf(os.path.join(g.conf_dir, "%s.conf" % spec.ctid)) or ConfFile()
