@@ -234,8 +234,8 @@ def report(args, argv, fig: dict) -> str:
              "", "Kernel counters with all %d running, against their limits:" % n, "",
              "| counter | used | limit | share |", "| --- | ---: | ---: | ---: |"]
     for what, used, limit in fig["counters"]:
-        lines.append("| %s | %d | %s | %s |" % (what, used, limit if limit is not None else "-",
-                                                 "%.1f%%" % (100.0 * used / limit) if limit else "-"))
+        share = "%.1f%%" % (100.0 * used / limit) if limit else "-"
+        lines.append("| %s | %d | %s | %s |" % (what, used, limit if limit is not None else "-", share))
     return "\n".join(lines) + "\n"
 
 

@@ -22,6 +22,7 @@ from ._errors import VzStateError
 from ._mounts import read_in_root, readlink_in_root
 from ._record import BOOT_ID, RECORD, InitRecord, is_alive, proc_starttime, read_record, write_boot_id, write_record
 
+
 def _report(fd: int, msg: str) -> None:
     try:
         os.write(fd, msg.encode("utf-8", "replace")[:4000])

@@ -20,7 +20,7 @@ description:
   - With O(fleet), every listed container records the fleet's name in its C(CTID.conf)
     (C(VZKIT_FLEET)), and O(prune=true) destroys the members of that fleet that are no longer listed.
     Prune never touches a container without that key, nor one of another fleet.
-  - Much faster than a C(loop) over vz_container for more than a few containers: one module start,
+  - Much faster than a C(loop) over vz_container for more than a few containers, with one module start,
     one import of the runtime, and the containers side by side (see C(bench/RESULTS.md)).
 author:
   - vzkit.vz contributors (@vzkit)
@@ -49,8 +49,8 @@ options:
       - The containers, each a dictionary of M(vzkit.vz.vz_container)'s options (C(ctid) required,
         C(state), C(ostemplate), C(hostname), C(ip_address), C(ram), ...), validated as that module
         validates its own. Errors name the container and the option.
-      - An item that is a ctid alone (a string or a number) stands for C({ctid: ITEM}): the container
-        as O(defaults) say, so that C("{{ range(101, 121) | list }}") lists twenty.
+      - An item that is a ctid alone (a string or a number) stands for the container with that ctid and
+        O(defaults) only, so that C("{{ range(101, 121) | list }}") lists twenty.
       - Each ctid may be listed once.
       - C(vz_conf) is the task's (O(vz_conf)); a container may not name another.
     type: list

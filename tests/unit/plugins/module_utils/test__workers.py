@@ -26,7 +26,7 @@ def _held_jobs(tmp_path, count: int) -> list:
     def job(i):
         def run():
             (tmp_path / ("run-%d" % i)).write_text("")
-            for _ in range(20000):  # (10 s at most: a test that went wrong ends)
+            for _attempt in range(20000):  # (10 s at most: a test that went wrong ends)
                 if (tmp_path / ("go-%d" % i)).exists():
                     break
                 time.sleep(0.0005)
@@ -41,7 +41,7 @@ def _release_and_count(tmp_path, count: int, parallel: int, most: list) -> None:
     too many to show); the most seen running at once goes into most."""
     for released in range(count):
         expected = min(parallel, count - released)
-        for _ in range(20000):
+        for _attempt in range(20000):
             running = [n for n in os.listdir(tmp_path) if n.startswith("run-")]
             if len(running) >= expected:
                 break
