@@ -40,7 +40,7 @@ attributes:
   idempotent:
     support: partial
     details:
-      - A container with O(containers[].state=restarted) always restarts, as in vz_container.
+      - A container with C(state=restarted) always restarts, as in vz_container.
   platform:
     platforms: linux
 options:
