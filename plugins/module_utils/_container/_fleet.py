@@ -122,7 +122,10 @@ def _preload(specs, g) -> None:
         layouts.add(conf.get("VE_LAYOUT") or spec.layout or g.get("VE_LAYOUT"))
         network = network or bool(spec.ip_address or spec.netif or conf.get("IP_ADDRESS") or conf.get("NETIF"))
     for name in layouts:
-        layout_class(name)
+        try:
+            layout_class(name)
+        except VzConfigError:
+            pass  # (a config naming no layout we have: that container fails alone, in its worker)
     if network:
         netplan.preload()
     idshift.ranges(g.conf_dir)

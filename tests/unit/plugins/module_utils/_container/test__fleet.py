@@ -142,3 +142,12 @@ def test_an_item_may_not_name_another_vz_conf(vz):
 
 def test_the_default_parallel_follows_the_cpus():
     assert fleet.default_parallel() == 2 * os.cpu_count()
+
+
+def test_a_member_whose_config_names_an_unknown_layout_fails_alone(vz, tmp_path):
+    """(the preload before the fork reads every member's layout: a broken config is that member's error)"""
+    vz_conf, recorded = vz
+    (tmp_path / "conf" / "4.conf").write_text('VE_LAYOUT="floppy"\nVZKIT_FLEET="web"\n')
+    out, _host = run(vz_conf, ["4", "10"], fleet="web")
+    assert sorted(recorded()) == ["10", "4"]  # (ensure is the recorder here: each ran)
+    assert out["summary"]["total"] == 2
