@@ -21,7 +21,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 
@@ -35,7 +34,6 @@ PYTHON_TEMPLATE = os.path.join(common.REPO, "tests", "integration", "targets", "
 BUSYBOX_TEMPLATE = os.path.join(common.REPO, "roles", "vz_host", "files", "build-busybox-template.sh")
 ADDRESS = "198.51.100.21"
 CTID = "101"
-NETNS_MARK = "VZKIT_BENCH_OWN_NETNS"
 
 
 def parse_args(argv):
@@ -75,16 +73,6 @@ def play(work: str, tasks: int) -> str:
         fh.write("- hosts: target\n  gather_facts: false\n  tasks:\n")
         fh.write("    - ansible.builtin.ping:\n" * tasks)
     return path
-
-
-def timed_play(inventory: str, playbook: str, env: dict) -> float:
-    started = time.monotonic()
-    res = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, playbook],
-                         env=env, capture_output=True, text=True, check=False)
-    elapsed = time.monotonic() - started
-    if res.returncode:
-        raise common.BenchError("ansible-playbook -i %s %s failed: %s" % (inventory, playbook, res.stdout[-800:]))
-    return elapsed
 
 
 def set_up(work: str) -> None:
@@ -131,7 +119,7 @@ def measure(args, work: str) -> dict:
     for r in range(args.runs + 1):  # round 0 warms the SSH control master and the caches
         for i in range(len(order)):
             pipelining, target, tasks = order[(i + r) % len(order)]
-            elapsed = timed_play(paths[target], plays[tasks], dict(base, ANSIBLE_PIPELINING=pipelining))
+            elapsed = common.run_playbook(plays[tasks], dict(base, ANSIBLE_PIPELINING=pipelining), inventory=paths[target])
             if r:
                 times.setdefault((pipelining, target, tasks), []).append(elapsed)
     return times
@@ -160,28 +148,11 @@ def report(args, argv, times: dict) -> str:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if os.environ.get(NETNS_MARK) != "1":
-        os.execvpe("unshare", ["unshare", "--net", "--", sys.executable, os.path.abspath(__file__)] + argv,
-                   dict(os.environ, **{NETNS_MARK: "1"}))
+    common.in_own_network_namespace(__file__, argv)
     args = parse_args(argv)
-    common.install_signal_handlers()
-    rc = 0
-    try:
-        tear_down(args.workdir)
-        set_up(args.workdir)
-        text = report(args, argv, measure(args, args.workdir))
-        common.write_section(args.output, SECTION, text)
-        print(text)
-        print("written to the %s section of %s" % (SECTION, args.output))
-    except common.BenchError as exc:
-        print("error: %s" % exc, file=sys.stderr)
-        rc = 1
-    except KeyboardInterrupt:
-        rc = 130
-    finally:
-        common.Signals.cleaning = True
-        tear_down(args.workdir)
-    return rc
+    return common.run_measurement(SECTION, args.output, set_up=lambda: set_up(args.workdir),
+                                  measure=lambda: report(args, argv, measure(args, args.workdir)),
+                                  tear_down=lambda: tear_down(args.workdir))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ BUILD_SCRIPT = os.path.join(common.REPO, "roles", "vz_host", "files", "build-bus
 CLI = os.path.join(common.REPO, "roles", "vz_host", "files", "vzkit-cli.py")
 CGROUP_PARENT = "vzkit-bench-density"
 FIRST_CTID = 7001
-NETNS_MARK = "VZKIT_BENCH_OWN_NETNS"
 HOST_PYTHON = sys.executable  # (it has pyroute2, which routed addresses need)
 
 
@@ -66,16 +65,6 @@ def playbook(work: str, name: str, containers: list, state: str) -> str:
                      "        parallel: 8\n        defaults: {ostemplate: busybox, state: %s, stop_timeout: 10}\n"
                      "        containers: %s\n" % (os.path.join(work, "vz.conf"), state, json.dumps(containers)))
     return path
-
-
-def run_play(path: str, env: dict) -> float:
-    started = time.monotonic()
-    res = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), path], env=env,
-                         capture_output=True, text=True, check=False)
-    elapsed = time.monotonic() - started
-    if res.returncode:
-        raise common.BenchError("ansible-playbook %s failed: %s" % (path, res.stdout[-3000:]))
-    return elapsed
 
 
 def meminfo() -> dict:
@@ -181,7 +170,7 @@ def measure(args, work: str, env: dict) -> dict:
     ctids = [str(FIRST_CTID + i) for i in range(args.containers)]
     items = [{"ctid": c, "ip_address": [address(i)]} for i, c in enumerate(ctids)]
     fig = {"used_before": host_used(), "outside_before": processes_outside()}
-    fig["start"] = run_play(playbook(work, "up", items, "started"), env)
+    fig["start"] = common.run_playbook(playbook(work, "up", items, "started"), env)
     time.sleep(2)  # (the inits settle)
     fig["used_after"], fig["outside_after"] = host_used(), processes_outside()
     fig["containers_memory"] = container_memory(ctids)
@@ -193,11 +182,11 @@ def measure(args, work: str, env: dict) -> dict:
     fig["vzlist"] = time.monotonic() - started
     fig["running"] = sum(1 for line in listing if line.split()[1:2] == ["running"])
     fig["addresses"] = sum(1 for line in listing if "fd42:7a6b:5::" in line)
-    fig["info_play"] = run_play(playbook(work, "info", items, ""), env)
-    fig["ping_play"] = run_play(playbook(work, "ping", [], ""), env)
+    fig["info_play"] = common.run_playbook(playbook(work, "info", items, ""), env)
+    fig["ping_play"] = common.run_playbook(playbook(work, "ping", [], ""), env)
     fig["inside"] = subprocess.run([HOST_PYTHON, CLI, "vzctl", "exec", ctids[-1], "ip", "-6", "-o", "addr"], env=cli_env,
                                    capture_output=True, text=True, check=False).stdout
-    fig["stop"] = run_play(os.path.join(work, "down.yml"), env)  # prune: every member goes
+    fig["stop"] = common.run_playbook(os.path.join(work, "down.yml"), env)  # prune: every member goes
     time.sleep(3)  # (the host's init reaps the last inits late)
     fig["leftovers"] = leftovers(work)
     fig["used_end"] = host_used()
@@ -242,7 +231,7 @@ def report(args, argv, fig: dict) -> str:
 def tear_down(work: str, env: dict) -> None:
     if os.path.exists(os.path.join(work, "down.yml")) and os.path.isdir(os.path.join(work, "vz", "private")):
         try:
-            run_play(os.path.join(work, "down.yml"), env)
+            common.run_playbook(os.path.join(work, "down.yml"), env)
         except common.BenchError as exc:
             print("warning: %s" % exc, file=sys.stderr)
     for mount_point, _t, _o in common.cgroup_mounts():
@@ -255,32 +244,17 @@ def tear_down(work: str, env: dict) -> None:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if os.environ.get(NETNS_MARK) != "1":
-        os.execvpe("unshare", ["unshare", "--net", "--", sys.executable, os.path.abspath(__file__)] + argv,
-                   dict(os.environ, **{NETNS_MARK: "1"}))
+    common.in_own_network_namespace(__file__, argv)
     args = parse_args(argv)
-    common.install_signal_handlers()
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(args.workdir, "collections"), ANSIBLE_NOCOLOR="1",
                PYTHONWARNINGS="ignore", ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
-    rc = 0
-    try:
-        tear_down(args.workdir, env)
-        set_up(args.workdir)
+
+    def measured() -> str:
         fig = measure(args, args.workdir, env)
-        text = report(args, argv, fig)
         print(fig["inside"])
-        common.write_section(args.output, SECTION, text)
-        print(text)
-        print("written to the %s section of %s" % (SECTION, args.output))
-    except common.BenchError as exc:
-        print("error: %s" % exc, file=sys.stderr)
-        rc = 1
-    except KeyboardInterrupt:
-        rc = 130
-    finally:
-        common.Signals.cleaning = True
-        tear_down(args.workdir, env)
-    return rc
+        return report(args, argv, fig)
+    return common.run_measurement(SECTION, args.output, set_up=lambda: set_up(args.workdir), measure=measured,
+                                  tear_down=lambda: tear_down(args.workdir, env))
 
 
 if __name__ == "__main__":

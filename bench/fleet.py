@@ -81,16 +81,6 @@ def plays(work: str, args) -> dict:
     return paths
 
 
-def timed_play(playbook: str, env: dict) -> float:
-    started = time.monotonic()
-    res = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), playbook],
-                         env=env, capture_output=True, text=True, check=False)
-    elapsed = time.monotonic() - started
-    if res.returncode:
-        raise common.BenchError("ansible-playbook %s failed: %s" % (playbook, res.stdout[-1500:]))
-    return elapsed
-
-
 def set_up(work: str) -> None:
     os.makedirs(os.path.join(work, "template", "cache"))
     os.makedirs(os.path.join(work, "collections", "ansible_collections", "vzkit"))
@@ -104,7 +94,7 @@ def set_up(work: str) -> None:
 def tear_down(work: str, env: dict) -> None:
     if os.path.exists(os.path.join(work, "remove.yml")):
         try:
-            timed_play(os.path.join(work, "remove.yml"), env)
+            common.run_playbook(os.path.join(work, "remove.yml"), env)
         except common.BenchError as exc:
             print("warning: %s" % exc, file=sys.stderr)
     for path in common.cgroup_mounts():
@@ -142,12 +132,12 @@ def lxc_cold(work: str, n: int):
 
 def measure(args, work: str, env: dict) -> dict:
     paths = plays(work, args)
-    times = {"create": [timed_play(paths["fleet"], env)], "lxc": [lxc_cold(work, args.containers)]}
+    times = {"create": [common.run_playbook(paths["fleet"], env)], "lxc": [lxc_cold(work, args.containers)]}
     order = ["fleet", "loop"] + ["%s-%d" % (kind, n) for kind in ("ping", "container", "info") for n in (1, args.items)]
     for r in range(args.runs + 1):  # round 0 warms the caches
         for i in range(len(order)):
             name = order[(i + r) % len(order)]
-            elapsed = timed_play(paths[name], env)
+            elapsed = common.run_playbook(paths[name], env)
             if r:
                 times.setdefault(name, []).append(elapsed)
     return times
@@ -185,26 +175,11 @@ def report(args, argv, times: dict) -> str:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    common.install_signal_handlers()
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(args.workdir, "collections"), ANSIBLE_NOCOLOR="1",
                PYTHONWARNINGS="ignore", ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
-    rc = 0
-    try:
-        tear_down(args.workdir, env)
-        set_up(args.workdir)
-        text = report(args, argv, measure(args, args.workdir, env))
-        common.write_section(args.output, SECTION, text)
-        print(text)
-        print("written to the %s section of %s" % (SECTION, args.output))
-    except common.BenchError as exc:
-        print("error: %s" % exc, file=sys.stderr)
-        rc = 1
-    except KeyboardInterrupt:
-        rc = 130
-    finally:
-        common.Signals.cleaning = True
-        tear_down(args.workdir, env)
-    return rc
+    return common.run_measurement(SECTION, args.output, set_up=lambda: set_up(args.workdir),
+                                  measure=lambda: report(args, argv, measure(args, args.workdir, env)),
+                                  tear_down=lambda: tear_down(args.workdir, env))
 
 
 if __name__ == "__main__":

@@ -259,3 +259,50 @@ def ancestors() -> set:
         stat = read_text("/proc/%d/stat" % pid)
         pid = int(stat[stat.rindex(")") + 2:].split()[1]) if stat else 0
     return out
+
+
+# ---- the shape every scripted run has ------------------------------------------------------------
+
+NETNS_MARK = "VZKIT_BENCH_OWN_NETNS"
+
+
+def in_own_network_namespace(script: str, argv) -> None:
+    """Re-run script under `unshare --net` unless it already is: no packet of a benchmark leaves."""
+    if os.environ.get(NETNS_MARK) != "1":
+        os.execvpe("unshare", ["unshare", "--net", "--", sys.executable, os.path.abspath(script)] + list(argv),
+                   dict(os.environ, **{NETNS_MARK: "1"}))
+
+
+def run_playbook(playbook: str, env: dict, *, inventory: str | None = None) -> float:
+    """Seconds for one whole ansible-playbook run (the venv's), which must succeed."""
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), playbook]
+    if inventory:
+        argv[1:1] = ["-i", inventory]
+    started = time.monotonic()
+    res = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - started
+    if res.returncode:
+        raise BenchError("%s failed: %s" % (" ".join(argv[1:]), res.stdout[-3000:]))
+    return elapsed
+
+
+def run_measurement(section: str, output: str, *, set_up, measure, tear_down) -> int:
+    """Clean, set up, measure (-> the section's text), write it; clean up whatever happened. Exit status."""
+    install_signal_handlers()
+    rc = 0
+    try:
+        tear_down()
+        set_up()
+        text = measure()
+        write_section(output, section, text)
+        print(text)
+        print("written to the %s section of %s" % (section, output))
+    except BenchError as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        rc = 1
+    except KeyboardInterrupt:
+        rc = 130
+    finally:
+        Signals.cleaning = True
+        tear_down()
+    return rc
