@@ -27,12 +27,11 @@ from .._config import ConfFile, VzGlobals, ctids_in, read_conf
 from .._layouts import layout_class
 from .._net import _plan as netplan
 from .._errors import VzConfigError, VzError
-from .._spec import ContainerSpec
+from .._spec import FLEET_KEY, ContainerSpec
 from .._workers import WorkerLost, run_parallel
 from ._args import container_argument_spec
 from ._ensure import ensure
 
-FLEET_KEY = "VZKIT_FLEET"
 FLEET_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -219,4 +218,4 @@ def _headed(ctid: str, diff: list) -> list:
     return out
 
 
-__all__ = ["FLEET_KEY", "converge_fleet", "default_parallel"]
+__all__ = ["converge_fleet", "default_parallel"]

@@ -16,6 +16,7 @@ from .._config import ConfFile
 from .._errors import VzConfigError, VzStateError
 from .._net import _config as netconf
 from .._net import _plan as netplan
+from .._spec import FLEET_KEY
 from ._context import Context, Observed, machine_id
 
 TARGET = {"present": None, "stopped": "stopped", "mounted": "mounted", "started": "running",
@@ -59,7 +60,7 @@ def desired_conf(spec, ctx: Context, conf) -> ConfFile:
                        ("CAPABILITY", None if spec.capability is None else " ".join(spec.capability)),
                        ("DEVICES", None if spec.devices is None else " ".join(spec.devices)),
                        ("FEATURES", None if spec.features is None else " ".join(spec.features)),
-                       ("VZKIT_FLEET", spec.fleet)):
+                       (FLEET_KEY, spec.fleet)):
         if value == "":
             new.unset(key)  # an empty list removes the key
         elif value is not None:

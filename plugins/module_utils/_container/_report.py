@@ -12,6 +12,7 @@ from .. import _idshift as idshift
 from .._errors import VzConfigError
 from .._net import _plan as netplan
 from .. import _limits as limits
+from .._spec import FLEET_KEY
 from ._plan import TARGET
 
 
@@ -53,7 +54,7 @@ def describe(ctx, obs, *, state: str, conf, id_ranges=None) -> dict:
         "private": ctx.private,
         "root": ctx.root,
         "ostemplate": items.get("OSTEMPLATE"),
-        "fleet": items.get("VZKIT_FLEET"),
+        "fleet": items.get(FLEET_KEY),
         "config": items,
         "console_log": ctx.console_log,
         "unenforced": unenforced_keys(ctx.layout, items),
