@@ -67,7 +67,8 @@ def parser() -> Parser:
     change.add_argument("--save", action="store_true", help="save the change (required: vzkit always saves)")
     run = sub.add_parser("exec", help="run a command inside it (through /bin/sh -c; stdin passed on)", epilog=EPILOG)
     run.add_argument("ctid")
-    run.add_argument("cmd", nargs="+", help="the command line")
+    # REMAINDER: the command's own options (ls -la, sh -c '...') are its, not vzctl's
+    run.add_argument("cmd", nargs=argparse.REMAINDER, help="the command line")
     push = sub.add_parser("push", help="copy a host file into it (as its root; - reads stdin)", epilog=EPILOG)
     push.add_argument("ctid")
     push.add_argument("src", help="the host file, or - for stdin")
@@ -113,6 +114,11 @@ def main(argv, *, stdout=None, stderr=None, stdin=None, host=None) -> int:
             return USAGE
         # (these say themselves when the container does not exist or does not run)
         if args.command == "exec":
+            if args.cmd[:1] == ["--"]:
+                args.cmd = args.cmd[1:]
+            if not args.cmd:
+                stderr.write("vzctl: container %s: exec needs a command (vzctl exec CTID COMMAND...)\n" % args.ctid)
+                return USAGE
             return _exec(args, stdout, stderr, stdin)
         if args.command in ("push", "pull"):
             return _copy(args, stdout, stderr, stdin)

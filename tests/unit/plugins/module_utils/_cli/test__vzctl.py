@@ -94,6 +94,17 @@ def test_only_create_makes_a_container(vz, command):
     assert not (vz / "conf" / "109.conf").exists() and not (vz / "private" / "109").exists()
 
 
+@pytest.mark.parametrize("argv, cmd", [(["exec", "101", "ls", "-la", "/"], ["ls", "-la", "/"]),
+                                       (["exec", "101", "sh", "-c", "true"], ["sh", "-c", "true"]),
+                                       (["exec", "101", "--", "ps", "--help"], ["ps", "--help"])])
+def test_a_commands_own_options_are_not_vzctls(argv, cmd):
+    assert vzctl.parser().parse_args(argv).cmd[-len(cmd):] == cmd  # (a leading -- is dropped, here or before it runs)
+
+
+def test_exec_without_a_command_is_a_usage_error(vz):
+    assert run("exec", "101") == (USAGE, "", "vzctl: container 101: exec needs a command (vzctl exec CTID COMMAND...)\n")
+
+
 @pytest.mark.parametrize("argv", [["exec", "101", "true"], ["push", "101", "/etc/hostname", "/x"], ["enter", "101"]])
 def test_inside_a_stopped_container_is_refused(vz, argv):
     rc, out, err = run(*argv)
