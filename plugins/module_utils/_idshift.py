@@ -146,12 +146,13 @@ def release(lock_dir: str, ctid: str) -> None:
             pass  # already gone, or other claims remain
 
 
-def shift_tree(path: str, old: IdMap, new: IdMap) -> int:
+def shift_tree(path: str, old: IdMap, new: IdMap, *, keep_foreign: bool = False) -> int:
     """Move every owner in the tree from old's host range to new's; return how many entries changed.
 
     Links are changed themselves (lchown), never followed; the walk stays on one filesystem. A file with
     several names (hard links: Debian has hundreds) is moved once, at its first name. chown clears
-    setuid/setgid bits, so they are put back. Ids beyond the new range are refused.
+    setuid/setgid bits, so they are put back. Ids outside the old range are refused, or with keep_foreign
+    (a restore, which reproduces the tree as it was) kept as they are: the container sees them as nobody.
     """
     if old == new:
         return 0
@@ -166,7 +167,8 @@ def shift_tree(path: str, old: IdMap, new: IdMap) -> int:
                 if st.st_ino in seen:
                     continue
                 seen.add(st.st_ino)
-            uid, gid = _move(st.st_uid, old.first_uid, new.first_uid, new.count), _move(st.st_gid, old.first_gid, new.first_gid, new.count)
+            uid = _move(st.st_uid, old.first_uid, new.first_uid, new.count, keep_foreign)
+            gid = _move(st.st_gid, old.first_gid, new.first_gid, new.count, keep_foreign)
             if (uid, gid) == (st.st_uid, st.st_gid):
                 continue
             os.lchown(full, uid, gid)
@@ -176,8 +178,10 @@ def shift_tree(path: str, old: IdMap, new: IdMap) -> int:
     return changed
 
 
-def _move(host_id: int, old_first: int, new_first: int, new_count: int) -> int:
+def _move(host_id: int, old_first: int, new_first: int, new_count: int, keep_foreign: bool = False) -> int:
     inner = host_id - old_first
+    if keep_foreign and not 0 <= inner < new_count:
+        return host_id
     if inner < 0:
         raise VzStateError("owner %d in the tree is below its id range starting at %d" % (host_id, old_first),
                            hint="the tree holds files of another owner; fix them before changing unprivileged")

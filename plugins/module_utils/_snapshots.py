@@ -175,20 +175,27 @@ def _plan(spec, ctx, layout, snaps, found):
 
 
 def _take(spec, ctx, layout, running: bool) -> None:
+    take_consistent(ctx, layout, ["%s@%s" % (layout.dataset, spec.name)], running=running, recursive=spec.recursive)
+
+
+def take_consistent(ctx, layout, names: list, *, running: bool, recursive: bool = False) -> float:
     """cgroup frozen (no process of the container runs), then the layout quiesced (a volume's filesystem
-    frozen), then the snapshot; thawed in the reverse order."""
+    frozen), then the snapshots; thawed in the reverse order. Returns how long the container was frozen
+    (0 when it was not running)."""
     layout.recover_quiesced()
     os.sync()
     groups = ctx.cgroups() if running else None
+    started = time.monotonic()
     if groups:
-        groups.freeze(spec.ctid)
+        groups.freeze(ctx.ctid)
     try:
         os.sync()
         with layout.quiesced():
-            layout.zfs.snapshot(["%s@%s" % (layout.dataset, spec.name)], recursive=spec.recursive)
+            layout.zfs.snapshot(names, recursive=recursive)
     finally:
         if groups:
-            groups.thaw(spec.ctid)
+            groups.thaw(ctx.ctid)
+    return time.monotonic() - started if groups else 0.0
 
 
 # ---- rollback ----------------------------------------------------------------------------------
@@ -356,4 +363,4 @@ def _clone(spec, ctx, tctx, snap: Snapshot) -> None:
             raise
 
 
-__all__ = ["SnapshotSpec", "STATES", "ensure", "plan", "info", "family", "describe", "clone_conf"]
+__all__ = ["SnapshotSpec", "STATES", "ensure", "plan", "info", "family", "describe", "clone_conf", "take_consistent"]

@@ -22,6 +22,7 @@ from ._errors import VzConfigError
 from ._layouts import LAYOUTS
 
 FLEET_KEY = "VZKIT_FLEET"  # the CTID.conf key that records the vz_fleet fleet a container is a member of
+RESTORE_KEY = "VZKIT_RESTORED_FROM"  # the backup a container was restored from (vz_restore)
 STATES = ("present", "mounted", "started", "stopped", "restarted", "absent")
 HOSTNAME_RE = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                          r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
@@ -39,7 +40,8 @@ OPTION_KEYS = {"HOSTNAME": "hostname", "NAMESERVER": "nameserver", "SEARCHDOMAIN
                "FEATURES": "features", "LOCAL_UID": "unprivileged", "LOCAL_GID": "unprivileged",
                "IP_ADDRESS": "ip_address", "NETIF": "netif", "VE_ZFS_DATASET": "zfs_dataset",
                "ZVOL_BLOCKSIZE": "zvol.volblocksize", "ZVOL_SPARSE": "zvol.sparse", "ZVOL_FS": "zvol.fs",
-               "ZVOL_COMPRESSION": "zvol.compression", FLEET_KEY: "vz_fleet's fleet"}
+               "ZVOL_COMPRESSION": "zvol.compression", FLEET_KEY: "vz_fleet's fleet",
+               RESTORE_KEY: "vz_restore"}
 # zvol options that are fixed when the volume is made (compared afterwards, never set again).
 ZVOL_COMPRESSIONS = ("on", "off", "lz4", "zstd", "gzip", "lzjb", "zle")
 
@@ -247,4 +249,4 @@ def _confinement_lists(p: dict) -> dict:
     return lists
 
 
-__all__ = ["FLEET_KEY", "STATES", "ContainerSpec", "validate_ctid", "zvol_keys"]
+__all__ = ["FLEET_KEY", "RESTORE_KEY", "HOSTNAME_RE", "STATES", "ContainerSpec", "validate_ctid", "zvol_keys"]

@@ -25,6 +25,8 @@ class Capabilities:
     snapshots: bool = False      # ZFS snapshots, rollback and clones (vz_snapshot)
     keeps_newer_snapshots: bool = False  # a rollback past newer snapshots can keep them (in a branch)
     volume: bool = False         # a block volume with a filesystem on it (vz_zvol, the zvol option)
+    backup: str = ""             # what vz_backup makes of it: "tar" (its files), "zfs-send" (a zfs send stream), "" none yet
+    restores_from: tuple = ()    # the kinds of backup vz_restore can make a container of this layout from
 
 
 class Layout:

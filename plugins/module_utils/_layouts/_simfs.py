@@ -26,7 +26,7 @@ from .._fsquota import _kernel as kernel
 from .._fsquota import _projid as projids
 from .._fsquota import _tags as tags
 from .. import _units as units
-from .._errors import VzStateError
+from .._errors import VzStateError, VzUnsupported
 from ._base import Capabilities, Layout
 
 # Directories destroy refuses to remove whatever a config says (a guard against a hand-edited
@@ -37,7 +37,8 @@ _NEVER = ("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/opt", "/proc"
 
 class SimfsLayout(Layout):
     name = "simfs"
-    capabilities = Capabilities(quota_keys=("DISKSPACE", "DISKINODES"), quota_backend="project")
+    capabilities = Capabilities(quota_keys=("DISKSPACE", "DISKINODES"), quota_backend="project", backup="tar",
+                                restores_from=("tar",))
 
     def __init__(self, host, **where):
         super().__init__(host, **where)
@@ -106,6 +107,13 @@ class SimfsLayout(Layout):
         if wanted and self.fs().enforced():
             self.apply_diskspace(items, path=self.partial)
         os.rename(self.partial, self.private)
+
+    def create_from(self, fill, finish, *, items=None, stream: bool = False) -> None:
+        """A new private area filled by a restore (``fill(partial directory)``) rather than a template."""
+        if stream:
+            raise VzUnsupported("restoring a zfs stream onto layout simfs", "a zfs stream holds a dataset, not files",
+                                param="layout", hint="restore it with layout: zfs")
+        self.create(None, fill, finish, items=items)
 
     def mount(self) -> None:
         os.makedirs(self.root, mode=0o755, exist_ok=True)

@@ -39,7 +39,7 @@ BRANCH_RE = r"\.%s\.vzkit-branch-(\d+)"
 class ZfsLayout(Layout):
     name = "zfs"
     capabilities = Capabilities(quota_keys=("DISKSPACE",), quota_backend="dataset", snapshots=True,
-                                keeps_newer_snapshots=True)
+                                keeps_newer_snapshots=True, backup="zfs-send", restores_from=("tar", "zfs-send"))
 
     def __init__(self, host, *, zfs_dataset=None, **where):
         if not zfs_dataset:
@@ -94,6 +94,27 @@ class ZfsLayout(Layout):
         snapshot = self.template_snapshot(template, unpack)
         os.makedirs(os.path.dirname(self.partial), mode=0o755, exist_ok=True)
         self.zfs.clone(snapshot, self.partial_dataset, {"mountpoint": self.partial, OWNER_PROP: self.ctid})
+        self.apply_diskspace(items or {}, dataset=self.partial_dataset)
+        finish(self.partial)
+        self.rename_unmounted(self.partial_dataset, self.dataset, self.private)
+        _rmdir(self.partial)
+
+    def create_from(self, fill, finish, *, items=None, stream: bool = False) -> None:
+        """A new container's dataset filled by a restore rather than cloned from a template. With stream,
+        ``fill(partial dataset, owned)`` receives zfs streams into it and calls ``owned()`` as soon as the
+        dataset exists (so that a failure later removes it); else ``fill(partial directory)`` fills a new
+        empty dataset. Then, as ``create``: finished, and renamed into place."""
+        if self.zfs.exists(self.dataset):
+            raise VzStateError("dataset %s already exists" % self.dataset, param="ctid",
+                               hint="it is not ours to overwrite: choose another ctid, or remove it by hand")
+        self.clean_leftovers()
+        os.makedirs(os.path.dirname(self.partial), mode=0o755, exist_ok=True)
+        if stream:
+            fill(self.partial_dataset, lambda: self.zfs.set(self.partial_dataset, {OWNER_PROP: self.ctid}))
+            self.set_mountpoint(self.partial_dataset, self.partial)
+        else:
+            self.zfs.create(self.partial_dataset, {"mountpoint": self.partial, OWNER_PROP: self.ctid})
+            fill(self.partial)
         self.apply_diskspace(items or {}, dataset=self.partial_dataset)
         finish(self.partial)
         self.rename_unmounted(self.partial_dataset, self.dataset, self.private)

@@ -365,3 +365,17 @@ def test_shift_tree_refuses_ids_below_the_old_range(tree, uid, gid, owner):
         idshift.shift_tree(str(tree), SHIFTED, IdMap())
     assert str(exc.value).startswith("owner %d in the tree is below its id range starting at 100000" % owner)
     assert "fix them before changing unprivileged" in exc.value.details["hint"]
+
+
+def test_shift_tree_keep_foreign_keeps_owners_outside_the_old_range(tree):
+    """A restore reproduces the tree: a file the host's root put there stays the host root's (nobody inside)."""
+    idshift.shift_tree(str(tree), IdMap(), SHIFTED)
+    entry(tree / "stray", 0, 5, 0o644)
+    entry(tree / "far", 300000, 300000, 0o644)
+    before = owners(tree)
+    idshift.shift_tree(str(tree), SHIFTED, IdMap(165536, 165536, RANGE), keep_foreign=True)
+    after = owners(tree)
+    assert after["stray"] == (0, 5, 0o644) and after["far"] == (300000, 300000, 0o644)
+    assert after["etc/shadow"] == (165536, 165536 + 42, 0o640)
+    assert {k: v for k, v in after.items() if k not in ("stray", "far")} == {
+        k: (u + 65536, g + 65536, m) for k, (u, g, m) in before.items() if k not in ("stray", "far")}
