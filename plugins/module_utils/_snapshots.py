@@ -35,7 +35,7 @@ from ._converge import Planned, Report, converge, nothing
 from ._errors import VzConfigError, VzStateError, VzUnsupported
 from ._lock import ContainerLock
 from ._spec import ContainerSpec, HOSTNAME_RE, validate_ctid
-from ._zfs import OWNER_PROP, Snapshot, validate_snapshot_name
+from ._zfs import OWNER_PROP, TAKEN_PROP, Snapshot, validate_snapshot_name
 
 STATES = ("present", "absent", "rolled_back", "cloned")
 
@@ -50,6 +50,7 @@ class SnapshotSpec:
     target_ctid: str | None = None
     target_hostname: str | None = None
     stop_timeout: int = 60
+    keep: int | None = None
     vz_conf: str = DEFAULT_VZ_CONF
 
     @classmethod
@@ -69,6 +70,10 @@ class SnapshotSpec:
         if hostname is not None and not HOSTNAME_RE.fullmatch(hostname):
             raise VzConfigError("%r is not a host name" % hostname, param="target_hostname",
                                 hint="use letters, digits and '-', dot-separated labels")
+        keep = p.get("keep")
+        if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1 or state != "present"):
+            raise VzConfigError("%r is not a count of snapshots to keep with state %s" % (keep, state), param="keep",
+                                hint="use a whole number, 1 or more, with state: present")
         ctid = validate_ctid(p.get("ctid"))
         if target == ctid:
             raise VzConfigError("a container cannot be cloned onto itself", param="target_ctid", hint="give a new ctid")
@@ -76,7 +81,7 @@ class SnapshotSpec:
                    recursive=bool(p.get("recursive")), destroy_newer=bool(p.get("destroy_newer")),
                    target_ctid=target, target_hostname=hostname,
                    stop_timeout=60 if p.get("stop_timeout") is None else int(p["stop_timeout"]),
-                   vz_conf=p.get("vz_conf") or DEFAULT_VZ_CONF)
+                   keep=keep, vz_conf=p.get("vz_conf") or DEFAULT_VZ_CONF)
 
 
 def _zfs_context(ctid: str, vz_conf: str, host, *, param: str = "ctid"):
@@ -98,7 +103,8 @@ def family(layout) -> list:
 def describe(snap: Snapshot, ctid: str, current: bool) -> dict:
     return {"ctid": ctid, "name": snap.short, "snapshot": snap.name, "dataset": snap.dataset, "current": current,
             "creation": snap.creation,
-            "creation_iso": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(snap.creation)), "used": snap.used}
+            "creation_iso": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(snap.creation)), "used": snap.used,
+            "taken_by": snap.taken_by}
 
 
 def info(vz_conf: str, host, ctids=None) -> list:
@@ -125,10 +131,11 @@ def plan(spec, ctx) -> Planned:
     if spec.state == "present" and found and not found[1]:
         raise VzStateError("a snapshot %s exists in %s, kept by a rollback" % (spec.name, found[0].dataset), param="name",
                            hint="give the new snapshot another name (names are unique across the container's snapshots)")
-    actions, do = _plan(spec, ctx, layout, snaps, found)
+    doomed = expired(layout, [s for s, cur in snaps if cur], spec.keep, new=None if found else spec.name)
+    actions, do = _plan(spec, ctx, layout, snaps, found, doomed)
 
     def report(applied: bool) -> Report:
-        after = family(layout) if applied else _predict(spec, snaps, found, actions)
+        after = family(layout) if applied else [t for t in _predict(spec, snaps, found, actions) if t[0] not in doomed]
         now = next(((s, cur) for s, cur in after if getattr(s, "short", None) == spec.name), None)
         return Report(describe(now[0], spec.ctid, now[1]) if now and isinstance(now[0], Snapshot) else None,
                       diff={"before": {"snapshots": [s.short for s, _current in snaps]},
@@ -148,14 +155,19 @@ def _predict(spec, snaps, found, actions) -> list:
     return snaps
 
 
-def _plan(spec, ctx, layout, snaps, found):
+def _plan(spec, ctx, layout, snaps, found, doomed):
     obs = container.observe(ctx)
     if spec.state == "present":
+        steps = ["destroy snapshot %s (keep %d)" % (s.name, spec.keep) for s in doomed]
+
+        def destroy_expired():
+            for s in doomed:
+                layout.zfs.destroy(s.name)
         if found:
-            return [], None
+            return steps, destroy_expired if doomed else None
         how = ("running container frozen" if obs.running else "container not running") + layout.snapshot_note()
-        return (["snapshot %s@%s (%s%s)" % (layout.dataset, spec.name, how, ", recursive" if spec.recursive else "")],
-                lambda: _take(spec, ctx, layout, obs.running))
+        return (["snapshot %s@%s (%s%s)" % (layout.dataset, spec.name, how, ", recursive" if spec.recursive else "")] + steps,
+                lambda: (_take(spec, ctx, layout, obs.running), destroy_expired()))
     if spec.state == "absent":
         if not found:
             return [], None
@@ -174,14 +186,28 @@ def _plan(spec, ctx, layout, snaps, found):
     return _plan_rollback(spec, ctx, layout, snaps, found, obs)
 
 
+def expired(layout, snaps: list, keep, *, new=None) -> list:
+    """The oldest snapshots vz_snapshot took of the container's dataset beyond the newest keep (counting
+    new, about to be taken); never one taken by hand or for a backup, nor one a dataset is cloned from."""
+    if not keep:
+        return []
+    mine = [s for s in snaps if s.taken_by == "vz_snapshot"]
+    count = len(mine) + (1 if new else 0)
+    if count <= keep:
+        return []
+    clones = layout.zfs.clones(layout.parent)
+    return [s for s in mine[:count - keep] if not clones.get(s.name)]
+
+
 def _take(spec, ctx, layout, running: bool) -> None:
-    take_consistent(ctx, layout, ["%s@%s" % (layout.dataset, spec.name)], running=running, recursive=spec.recursive)
+    take_consistent(ctx, layout, ["%s@%s" % (layout.dataset, spec.name)], running=running, recursive=spec.recursive,
+                    taken_by="vz_snapshot")
 
 
-def take_consistent(ctx, layout, names: list, *, running: bool, recursive: bool = False) -> float:
+def take_consistent(ctx, layout, names: list, *, running: bool, recursive: bool = False, taken_by: str) -> float:
     """cgroup frozen (no process of the container runs), then the layout quiesced (a volume's filesystem
-    frozen), then the snapshots; thawed in the reverse order. Returns how long the container was frozen
-    (0 when it was not running)."""
+    frozen), then the snapshots, marked with who took them; thawed in the reverse order. Returns how long
+    the container was frozen (0 when it was not running)."""
     layout.recover_quiesced()
     os.sync()
     groups = ctx.cgroups() if running else None
@@ -191,7 +217,7 @@ def take_consistent(ctx, layout, names: list, *, running: bool, recursive: bool 
     try:
         os.sync()
         with layout.quiesced():
-            layout.zfs.snapshot(names, recursive=recursive)
+            layout.zfs.snapshot(names, recursive=recursive, props={TAKEN_PROP: taken_by})
     finally:
         if groups:
             groups.thaw(ctx.ctid)
@@ -363,4 +389,4 @@ def _clone(spec, ctx, tctx, snap: Snapshot) -> None:
             raise
 
 
-__all__ = ["SnapshotSpec", "STATES", "ensure", "plan", "info", "family", "describe", "clone_conf", "take_consistent"]
+__all__ = ["SnapshotSpec", "STATES", "ensure", "plan", "info", "family", "describe", "clone_conf", "expired", "take_consistent"]

@@ -21,6 +21,9 @@ from ._errors import VzCommandError, VzConfigError, VzStateError
 COMPONENT_RE = re.compile(r"(?!\.{1,2}\Z)[A-Za-z0-9_.:-]+")
 OWNER_PROP = "vzkit:ctid"        # user property: the container a dataset belongs to
 CACHE_PROP = "vzkit:cache"       # user property of a template dataset: the cache it was made from
+# User property of a snapshot vzkit took: vz_snapshot or vz_backup. A property of the snapshot's own: the
+# dataset's vzkit:ctid is inherited by all of its snapshots, however they were taken.
+TAKEN_PROP = "vzkit:taken-by"
 NO_DATASET = ("dataset does not exist", "could not find any snapshots", "no such pool", "no such dataset")
 
 
@@ -75,8 +78,8 @@ def clone_argv(zfs: str, snapshot: str, name: str, props: dict) -> list:
     return [zfs, "clone"] + _opts(props) + [snapshot, name]
 
 
-def snapshot_argv(zfs: str, names, *, recursive: bool = False) -> list:
-    return [zfs, "snapshot"] + (["-r"] if recursive else []) + list(names)
+def snapshot_argv(zfs: str, names, *, recursive: bool = False, props=None) -> list:
+    return [zfs, "snapshot"] + (["-r"] if recursive else []) + _opts(props or {}) + list(names)
 
 
 def set_argv(zfs: str, name: str, props: dict) -> list:
@@ -137,6 +140,7 @@ class Snapshot:
     name: str        # full: DATASET@SNAP
     creation: int    # seconds since the epoch
     used: int
+    taken_by: str | None = None  # vzkit:taken-by: vz_snapshot or vz_backup; None for one taken by hand
 
     @property
     def short(self) -> str:
@@ -200,9 +204,9 @@ class Zfs:
     def snapshots(self, name: str) -> list:
         """The dataset's snapshots, oldest first (``zfs list`` orders them by creation), with creation and used."""
         names = [n for n in self.children(name, kind="snapshot") if n.split("@", 1)[0] == name]
-        props = self.get(names, ["creation", "used"])
-        return [Snapshot(n, as_int(props.get(n, {}).get("creation")) or 0, as_int(props.get(n, {}).get("used")) or 0)
-                for n in names]
+        props = self.get(names, ["creation", "used", TAKEN_PROP])
+        return [Snapshot(n, as_int(props.get(n, {}).get("creation")) or 0, as_int(props.get(n, {}).get("used")) or 0,
+                         props.get(n, {}).get(TAKEN_PROP)) for n in names]
 
     def clones(self, parent: str) -> dict:
         """{snapshot: [datasets cloned from it]} for every dataset below parent (from ``origin``)."""
@@ -223,8 +227,8 @@ class Zfs:
     def clone(self, snapshot: str, name: str, props: dict) -> None:
         self.run(clone_argv(self.zfs, snapshot, name, props))
 
-    def snapshot(self, names, *, recursive: bool = False) -> None:
-        self.run(snapshot_argv(self.zfs, names, recursive=recursive))
+    def snapshot(self, names, *, recursive: bool = False, props=None) -> None:
+        self.run(snapshot_argv(self.zfs, names, recursive=recursive, props=props))
 
     def set(self, name: str, props: dict) -> None:
         if props:
@@ -263,4 +267,5 @@ def require_owned(zfs: Zfs, name: str, ctid: str) -> None:
 
 __all__ = ["Zfs", "Snapshot", "validate_dataset", "validate_snapshot_name", "parse_get", "parse_names", "as_int",
            "get_argv", "list_argv", "create_argv", "volume_create_argv", "clone_argv", "snapshot_argv", "set_argv", "destroy_argv",
-           "rollback_argv", "rename_argv", "promote_argv", "owned_by", "require_owned", "OWNER_PROP", "CACHE_PROP"]
+           "rollback_argv", "rename_argv", "promote_argv", "owned_by", "require_owned", "OWNER_PROP", "CACHE_PROP",
+           "TAKEN_PROP"]

@@ -88,6 +88,16 @@ options:
     description: With O(state=rolled_back), seconds to wait for a running container's init to shut down.
     type: int
     default: 60
+  keep:
+    description:
+      - With O(state=present), keep only the newest O(keep) snapshots of the container that M(vzkit.vz.vz_snapshot)
+        took (counting this one), destroying the older ones - as a rotation of daily snapshots does.
+      - Never destroyed - snapshots taken by hand (C(zfs snapshot)), those of M(vzkit.vz.vz_backup)
+        (C(vzkit-backup-*)), snapshots taken before vzkit marked its own (0.2.0), and snapshots a container is
+        cloned from. Each snapshot this module takes carries the ZFS user property C(vzkit:taken-by=vz_snapshot).
+      - Omit to destroy none.
+    type: int
+    version_added: 0.2.0
 notes:
   - Needs root on the target, the C(zfs) command and a container created with O(vzkit.vz.vz_container#module:layout=zfs)
     or O(vzkit.vz.vz_container#module:layout=zvol).
@@ -115,6 +125,12 @@ EXAMPLES = r"""
     name: before-upgrade
     state: rolled_back
     destroy_newer: true
+
+- name: Daily snapshot, keeping the seven newest
+  vzkit.vz.vz_snapshot:
+    ctid: "101"
+    name: "daily-{{ now(utc=true, fmt='%Y%m%d') }}"
+    keep: 7
 
 - name: A new container from the snapshot, with its own identity
   vzkit.vz.vz_snapshot:
@@ -166,6 +182,10 @@ snapshot:
     used:
       description: Bytes held by the snapshot alone.
       type: int
+    taken_by:
+      description: C(vz_snapshot) or C(vz_backup) for a snapshot vzkit took (from 0.2.0), null for one taken otherwise.
+      type: str
+      version_added: 0.2.0
 target_ctid:
   description: The new container's id.
   returned: when O(state=cloned)
@@ -199,6 +219,7 @@ def argument_spec() -> dict:
         target_ctid=dict(type="str"),
         target_hostname=dict(type="str"),
         stop_timeout=dict(type="int", default=60),
+        keep=dict(type="int"),
         vz_conf=dict(type="path", default=DEFAULT_VZ_CONF),
     )
 

@@ -163,7 +163,7 @@ def _zfs_send(spec, ctx, writer, created: float, *, running: bool, base) -> dict
     zfs = layout.zfs
     short = SNAPSHOT_PREFIX + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(created))
     snapshot = "%s@%s" % (layout.dataset, short)
-    frozen = take_consistent(ctx, layout, [snapshot], running=running)
+    frozen = take_consistent(ctx, layout, [snapshot], running=running, taken_by="vz_backup")
     try:
         guid = (zfs.get([snapshot], ["guid"]).get(snapshot) or {}).get("guid")
         send = [zfs.zfs, "send"] + (["-i", "%s@%s" % (layout.dataset, base["snapshot"])] if base else []) + [snapshot]

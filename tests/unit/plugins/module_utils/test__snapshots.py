@@ -140,10 +140,10 @@ def test_options(params, attrs):
 @pytest.mark.parametrize("snap, ctid, current, expected", [
     (Snapshot("tpool/ct/101@s1", 1795389805, 73728), "101", True,
      {"ctid": "101", "name": "s1", "snapshot": "tpool/ct/101@s1", "dataset": "tpool/ct/101", "current": True,
-      "creation": 1795389805, "creation_iso": "2026-11-22T23:23:25Z", "used": 73728}),
+      "creation": 1795389805, "creation_iso": "2026-11-22T23:23:25Z", "used": 73728, "taken_by": None}),
     (Snapshot("tpool/ct/.101.vzkit-branch-2@old", 0, 0), "101", False,
      {"ctid": "101", "name": "old", "snapshot": "tpool/ct/.101.vzkit-branch-2@old", "dataset": "tpool/ct/.101.vzkit-branch-2",
-      "current": False, "creation": 0, "creation_iso": "1970-01-01T00:00:00Z", "used": 0}),
+      "current": False, "creation": 0, "creation_iso": "1970-01-01T00:00:00Z", "used": 0, "taken_by": None}),
 ])
 def test_describe(snap, ctid, current, expected):
     assert snapshots.describe(snap, ctid, current) == expected
@@ -214,3 +214,34 @@ def test_clone_conf_leaves_the_source_alone_and_round_trips():
     assert source.render() == SOURCE
     assert ConfFile.parse(new.render()).items() == new.items()
     assert new.lines[0].raw == "# CT 101, made by vzkit"
+
+
+# ---- retention ---------------------------------------------------------------------------------
+
+def _snap(name, taken_by="vz_snapshot"):
+    return Snapshot("tpool/ct/101@" + name, 0, 0, taken_by)
+
+
+def _layout(clones=None):
+    return SimpleNamespace(parent="tpool/ct", zfs=SimpleNamespace(clones=lambda parent: clones or {}))
+
+
+@pytest.mark.parametrize("snaps, keep, new, clones, doomed", [
+    ([_snap("a"), _snap("b"), _snap("c")], 2, "d", None, ["a", "b"]),
+    ([_snap("a"), _snap("b"), _snap("c")], 2, None, None, ["a"]),
+    ([_snap("a"), _snap("b")], 3, "c", None, []),
+    ([_snap("a"), _snap("b")], None, "c", None, []),
+    # taken by hand or for a backup: never counted, never removed
+    ([_snap("hand", None), _snap("vzkit-backup-1", "vz_backup"), _snap("a"), _snap("b")], 1, "c", None, ["a", "b"]),
+    # a snapshot a container is cloned from stays (and still counts)
+    ([_snap("a"), _snap("b"), _snap("c")], 1, None, {"tpool/ct/101@a": ["tpool/ct/102"]}, ["b"]),
+])
+def test_expired(snaps, keep, new, clones, doomed):
+    assert [s.short for s in snapshots.expired(_layout(clones), snaps, keep, new=new)] == doomed
+
+
+@pytest.mark.parametrize("params", [{"keep": 0}, {"keep": True}, {"keep": "2"}, {"keep": 2, "state": "absent"}])
+def test_keep_is_a_count_with_state_present(params):
+    with pytest.raises(VzConfigError) as err:
+        SnapshotSpec.from_params(dict({"ctid": "101", "name": "s1"}, **params))
+    assert err.value.details["param"] == "keep"

@@ -407,15 +407,16 @@ def test_snapshots():
     host = FakeHost((0, fixture("zfs_list_snapshots_a.txt"), ""), (0, fixture("zfs_get_creation_used.txt"), ""))
     assert Zfs(host).snapshots("tpool/a") == [Snapshot("tpool/a@s1", 1795389805, 73728)]
     assert host.argvs == [[ZFS, "list", "-H", "-o", "name", "-t", "snapshot", "-d", "1", "tpool/a"],
-                          get(["tpool/a@s1"], ["creation", "used"])]
+                          get(["tpool/a@s1"], ["creation", "used", "vzkit:taken-by"])]
 
 
 def test_snapshots_keep_zfs_order_and_only_the_datasets_own():
     listing = "tpool/a@s1\ntpool/a@s2\ntpool/a/child@s3\ntpool/ab@s4\n"
-    props = "tpool/a@s1\tcreation\t100\t-\ntpool/a@s1\tused\t4096\t-\ntpool/a@s2\tcreation\t200\t-\ntpool/a@s2\tused\t-\t-\n"
+    props = ("tpool/a@s1\tcreation\t100\t-\ntpool/a@s1\tused\t4096\t-\ntpool/a@s1\tvzkit:taken-by\tvz_snapshot\tlocal\n"
+             "tpool/a@s2\tcreation\t200\t-\ntpool/a@s2\tused\t-\t-\ntpool/a@s2\tvzkit:taken-by\t-\t-\n")
     host = FakeHost((0, listing, ""), (0, props, ""))
-    assert Zfs(host).snapshots("tpool/a") == [Snapshot("tpool/a@s1", 100, 4096), Snapshot("tpool/a@s2", 200, 0)]
-    assert host.argvs[1] == get(["tpool/a@s1", "tpool/a@s2"], ["creation", "used"])
+    assert Zfs(host).snapshots("tpool/a") == [Snapshot("tpool/a@s1", 100, 4096, "vz_snapshot"), Snapshot("tpool/a@s2", 200, 0)]
+    assert host.argvs[1] == get(["tpool/a@s1", "tpool/a@s2"], ["creation", "used", "vzkit:taken-by"])
 
 
 def test_no_snapshots_asks_nothing_more():
