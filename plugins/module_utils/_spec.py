@@ -23,6 +23,7 @@ from ._layouts import LAYOUTS
 
 FLEET_KEY = "VZKIT_FLEET"  # the CTID.conf key that records the vz_fleet fleet a container is a member of
 RESTORE_KEY = "VZKIT_RESTORED_FROM"  # the backup a container was restored from (vz_restore)
+MIGRATED_KEY = "VZKIT_MIGRATED_FROM"  # HOST:CTID a container was migrated from (vz_migrate)
 STATES = ("present", "mounted", "started", "stopped", "restarted", "absent")
 HOSTNAME_RE = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                          r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
@@ -41,7 +42,7 @@ OPTION_KEYS = {"HOSTNAME": "hostname", "NAMESERVER": "nameserver", "SEARCHDOMAIN
                "IP_ADDRESS": "ip_address", "NETIF": "netif", "VE_ZFS_DATASET": "zfs_dataset",
                "ZVOL_BLOCKSIZE": "zvol.volblocksize", "ZVOL_SPARSE": "zvol.sparse", "ZVOL_FS": "zvol.fs",
                "ZVOL_COMPRESSION": "zvol.compression", FLEET_KEY: "vz_fleet's fleet",
-               RESTORE_KEY: "vz_restore"}
+               RESTORE_KEY: "vz_restore", MIGRATED_KEY: "vz_migrate"}
 # zvol options that are fixed when the volume is made (compared afterwards, never set again).
 ZVOL_COMPRESSIONS = ("on", "off", "lz4", "zstd", "gzip", "lzjb", "zle")
 
@@ -249,4 +250,4 @@ def _confinement_lists(p: dict) -> dict:
     return lists
 
 
-__all__ = ["FLEET_KEY", "RESTORE_KEY", "HOSTNAME_RE", "STATES", "ContainerSpec", "validate_ctid", "zvol_keys"]
+__all__ = ["FLEET_KEY", "MIGRATED_KEY", "RESTORE_KEY", "HOSTNAME_RE", "STATES", "ContainerSpec", "validate_ctid", "zvol_keys"]

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
+import signal
 import sys
 import termios
 
@@ -65,6 +67,13 @@ def parser() -> Parser:
         change.add_argument("--" + name, help="vz_container's %s option" % name)
     change.add_argument("--setmode", choices=("restart", "ignore"), help="what a change that needs a restart does")
     change.add_argument("--save", action="store_true", help="save the change (required: vzkit always saves)")
+    _inside_parsers(sub)
+    _migrate_receive_parser(sub)
+    return p
+
+
+def _inside_parsers(sub) -> None:
+    """exec, push, pull, enter: work inside a running container."""
     run = sub.add_parser("exec", help="run a command inside it (through /bin/sh -c; stdin passed on)", epilog=EPILOG)
     run.add_argument("ctid")
     # REMAINDER: the command's own options (ls -la, sh -c '...') are its, not vzctl's
@@ -82,7 +91,22 @@ def parser() -> Parser:
     enter.add_argument("ctid")
     enter.add_argument("--exec", dest="argv", nargs=argparse.REMAINDER, metavar="COMMAND",
                        help="run this on the terminal instead of a login shell (/bin/sh -l); the session ends with it")
-    return p
+
+
+def _migrate_receive_parser(sub) -> None:
+    receive = sub.add_parser("migrate-receive", help="the destination's half of vz_migrate (it runs this over SSH)",
+                             epilog=EPILOG + "\nPrints one JSON object; finish reads the container's CTID.conf on stdin, "
+                                             "stream a zfs send stream.")
+    receive.add_argument("ctid")
+    receive.add_argument("step", choices=("status", "prepare", "stream", "finish", "abort"),
+                         help="status: whether this host has it from --source; prepare: what this host has of it, "
+                              "and a partial area for the passes; stream: zfs receive from stdin; finish: make the "
+                              "container of what the passes sent; abort: remove what they sent")
+    receive.add_argument("--layout", required=True, choices=("simfs", "zfs"), help="its layout here")
+    receive.add_argument("--zfs-dataset", help="the parent dataset here (layout zfs; default VE_ZFS_DATASET)")
+    receive.add_argument("--source", default="", help="HOST:CTID of the source (recorded as VZKIT_MIGRATED_FROM)")
+    receive.add_argument("--start", action="store_true", help="finish: start it (it ran on the source)")
+    receive.add_argument("--vz-conf", help="this host's vz.conf (default: as every command)")
 
 
 def _mode(text: str) -> int:
@@ -124,6 +148,8 @@ def main(argv, *, stdout=None, stderr=None, stdin=None, host=None) -> int:
             return _copy(args, stdout, stderr, stdin)
         if args.command == "enter":
             return _enter(args, stderr)
+        if args.command == "migrate-receive":
+            return _migrate_receive(args, host, stdout, stdin)
         if args.command not in ("create", "destroy", "delete"):
             _require_existing(args.ctid, host)  # only create makes a container
         from .._spec import ContainerSpec  # (see _ensure)
@@ -190,6 +216,28 @@ def _addresses(args, host):
     deleted = set(getattr(args, "ipdel", None) or ())
     kept = [] if "all" in deleted else [a for a in current if a not in deleted and a.split("/")[0] not in deleted]
     return kept + [a for a in args.ipadd or () if a not in kept]
+
+
+def _migrate_receive(args, host, stdout, stdin) -> int:
+    from .._migrate import _receive as receive  # (only a migration's destination needs it)
+    # a dropped SSH connection must not cut a finish in half: it completes, and status tells the source
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    where = dict(layout=args.layout, zfs_dataset=args.zfs_dataset)
+    conf = args.vz_conf or vz_conf()
+    stdin = stdin if stdin is not None else sys.stdin.buffer
+    if args.step == "status":
+        out = receive.status(args.ctid, conf, host, source=args.source, **where)
+    elif args.step == "prepare":
+        out = receive.prepare(args.ctid, conf, host, source=args.source, **where)
+    elif args.step == "stream":
+        out = receive.receive_stream(args.ctid, conf, host, stdin=stdin, **where)
+    elif args.step == "finish":
+        out = receive.finish(args.ctid, conf, host, conf_text=stdin.read().decode("utf-8"), source=args.source,
+                             start=args.start, **where)
+    else:
+        out = receive.abort(args.ctid, conf, host, **where)
+    stdout.write(json.dumps(out) + "\n")
+    return OK
 
 
 def _enter(args, stderr) -> int:

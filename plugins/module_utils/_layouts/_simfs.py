@@ -115,6 +115,15 @@ class SimfsLayout(Layout):
                                 param="layout", hint="restore it with layout: zfs")
         self.create(None, fill, finish, items=items)
 
+    def adopt_partial(self, finish, *, items=None) -> None:
+        """Make the container of its partial private area, filled by a migration's passes: finished, then
+        renamed into place (a simfs container's project quota is set by vz_quota afterwards)."""
+        if os.path.lexists(self.private):
+            raise VzStateError("private area %s already exists" % self.private,
+                               hint="remove it, or choose another ctid or VE_PRIVATE")
+        finish(self.partial)
+        os.rename(self.partial, self.private)
+
     def mount(self) -> None:
         os.makedirs(self.root, mode=0o755, exist_ok=True)
         mounts.bind(self.private, self.root)

@@ -111,10 +111,19 @@ class ZfsLayout(Layout):
         os.makedirs(os.path.dirname(self.partial), mode=0o755, exist_ok=True)
         if stream:
             fill(self.partial_dataset, lambda: self.zfs.set(self.partial_dataset, {OWNER_PROP: self.ctid}))
-            self.set_mountpoint(self.partial_dataset, self.partial)
         else:
             self.zfs.create(self.partial_dataset, {"mountpoint": self.partial, OWNER_PROP: self.ctid})
             fill(self.partial)
+        self.adopt_partial(finish, items=items)
+
+    def adopt_partial(self, finish, *, items=None) -> None:
+        """Make the container of its partial dataset, filled by a restore or by a migration's passes
+        (``zfs receive``): ours, mounted at the partial directory, its quota set, finished, renamed into place."""
+        if self.zfs.exists(self.dataset):
+            raise VzStateError("dataset %s already exists" % self.dataset, param="ctid",
+                               hint="it is not ours to overwrite: choose another ctid, or remove it by hand")
+        self.zfs.set(self.partial_dataset, {OWNER_PROP: self.ctid})
+        self.set_mountpoint(self.partial_dataset, self.partial)
         self.apply_diskspace(items or {}, dataset=self.partial_dataset)
         finish(self.partial)
         self.rename_unmounted(self.partial_dataset, self.dataset, self.private)
