@@ -161,6 +161,13 @@ migration:
     downtime_seconds:
       description: From the stop here to the destination's answer (0 for a container that was not running).
       type: float
+    downtime_parts:
+      description:
+        - Where the downtime went, in seconds - C(stop) (the container's init shutting down here), C(last_pass)
+          (what changed since the pass before), C(finish) (the destination making and starting the container).
+        - Empty for a container that was not running.
+      type: dict
+      sample: {"stop": 1.2, "last_pass": 0.4, "finish": 0.9}
     state:
       description: The container's state on the destination.
       type: str

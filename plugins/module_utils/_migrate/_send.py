@@ -167,7 +167,7 @@ def plan(spec: MigrateSpec, ctx) -> Planned:
 def _migrate(spec, ctx, *, running: bool) -> dict:
     dest = Destination(spec, ctx.host, ctx.layout.name)
     have = dest.call("prepare")
-    passes, downtime = [], 0.0
+    passes, downtime, parts = [], 0.0, {}
     if have["state"] != "done":
         send = _rsync if ctx.layout.capabilities.backup == "tar" else _zfs_pass
         for _pass in range(spec.passes if running else 0):
@@ -179,9 +179,13 @@ def _migrate(spec, ctx, *, running: bool) -> dict:
             if running:
                 entry.run_locked(ContainerSpec(ctid=spec.ctid, state="stopped", stop_timeout=spec.stop_timeout,
                                                vz_conf=spec.vz_conf), ctx)
+            parts["stop"] = time.monotonic() - stopped
             passes.append(send(spec, ctx, dest, have, running=False))
+            parts["last_pass"] = passes[-1]["seconds"]
+            finishing = time.monotonic()
             with open(ctx.conf_path, "rb") as fh:
                 done = dest.call("finish", data=fh.read(), start=running)
+            parts["finish"] = time.monotonic() - finishing
             downtime = time.monotonic() - stopped if running else 0.0
             if guard is not None:
                 guard.done()
@@ -195,6 +199,7 @@ def _migrate(spec, ctx, *, running: bool) -> dict:
         p["pass"] = i + 1
     return {"ctid": spec.ctid, "dest": spec.dest, "dest_ctid": spec.dest_ctid, "layout": ctx.layout.name,
             "passes": passes, "bytes_sent": sum(p["bytes"] for p in passes), "downtime_seconds": round(downtime, 3),
+            "downtime_parts": {k: round(v, 3) for k, v in parts.items()} if running else {},
             "state": done.get("state"), "source": "kept" if spec.keep_source else "destroyed"}
 
 
