@@ -28,7 +28,7 @@ def section(spec_path: str) -> str:
     for name in sorted(options):
         opt = options[name]
         kind = opt.get("type", "str") + ("/" + opt["elements"] if opt.get("elements") else "")
-        default = "`%s`" % yaml.safe_dump(opt.get("default"), default_flow_style=True).strip().replace("\n...", "") \
+        default = "`%s`" % yaml.safe_dump(opt.get("default"), default_flow_style=True, width=10 ** 6).strip().replace("\n...", "") \
             if "default" in opt else "(required)" if opt.get("required") else ""
         desc = _plain(opt.get("description", ""))
         if opt.get("choices"):

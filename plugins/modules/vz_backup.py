@@ -55,7 +55,7 @@ options:
   dest:
     description:
       - The directory that receives the backup file; it must exist, and must not lie inside the container's
-        private area.
+        private or root area.
     type: path
     required: true
   incremental:
@@ -68,9 +68,11 @@ options:
     default: false
   keep:
     description:
-      - After the backup is written, remove the oldest backups of this container in O(dest) beyond the newest
-        O(keep) - except those a kept incremental backup is built on. Only files named as backups of this
-        container are ever removed.
+      - After the backup is written, remove the oldest backups of this container that this host made in O(dest)
+        beyond the newest O(keep) - except those a kept incremental backup is built on. Only files named as
+        backups of this container, whose manifests name this host, are ever removed.
+      - With O(incremental), each backup is built on the one before, so the chain only ends at a full backup -
+        make one now and then (O(incremental=false)) for O(keep) to have old chains to remove.
       - Omit to remove none.
     type: int
   compression:
@@ -91,11 +93,11 @@ EXAMPLES = r"""
     dest: /var/backups/vz
     keep: 7
 
-- name: Nightly incremental backup of a zfs container
+- name: Nightly incremental backup of a zfs container, a full one on Sundays
   vzkit.vz.vz_backup:
     ctid: "102"
     dest: /var/backups/vz
-    incremental: true
+    incremental: "{{ now().weekday() != 6 }}"
     keep: 14
   register: backup
 

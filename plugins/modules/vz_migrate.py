@@ -20,7 +20,8 @@ description:
   - While the container runs, O(passes) passes copy it (each one only what changed since the one before);
     then it is stopped, a last pass copies what changed meanwhile, and the destination makes the container of
     what arrived - with the same config, limits, addresses and MACs, its id range there (the same one when it
-    is free, else its files are shifted to a free one) - and starts it when it ran here. RV(migration.downtime_seconds)
+    is free, else its files are shifted to a free one) - and starts it when it ran here. A simfs container's
+    disk quota (project id) is the destination's own - set it there with M(vzkit.vz.vz_quota). RV(migration.downtime_seconds)
     is the time from the stop here to the destination's answer that it runs.
   - The source is destroyed only once the destination has the container (running, when it ran here), or kept
     stopped with O(keep_source).
@@ -38,13 +39,15 @@ attributes:
   check_mode:
     support: partial
     details:
-      - Check mode reports the steps from what this host knows; it does not contact the destination.
+      - Check mode asks the destination what it has of the container (C(vzctl migrate-receive status), which
+        changes nothing there) and reports the steps; it copies and changes nothing.
   diff_mode:
     support: none
   idempotent:
     support: full
     details:
-      - A container already moved (gone from here, and on the destination from this host) is reported unchanged.
+      - A container already moved (gone from here - or kept and stopped with O(keep_source) - and on the
+        destination from this host) is reported unchanged.
   platform:
     platforms: linux
 options:
@@ -77,7 +80,8 @@ options:
     default: []
   dest_sudo:
     description:
-      - Run C(vzctl) and C(rsync) on the destination through C(sudo -n) (the user needs a sudoers rule for them).
+      - Run C(vzctl) and C(rsync) on the destination through C(sudo -n) (the user needs a sudoers rule for them;
+        such a rule is as good as root on that host).
     type: bool
     default: false
   dest_vzctl:

@@ -15,8 +15,9 @@ description:
     from the same directory - is checked against the SHA-256 sums of its manifest; a corrupt or truncated
     file fails naming itself, and nothing changes.
   - The container is made as M(vzkit.vz.vz_container) makes one - its private area is filled beside its
-    final place and renamed into it when complete, its config written last; an interrupted run leaves
-    only the partial area, which the next run removes.
+    final place, its config written, and the area renamed into place; an interrupted run leaves only the
+    partial area, which the next run removes (a run cut between the config and the rename is named by the
+    next one, which says what to remove).
   - A C(simfs) backup restores onto C(simfs) or C(zfs); a C(zfs) backup onto C(zfs).
   - An existing container is never overwritten - the run fails, unless that container is this very backup's
     restore (its config records the backup as C(VZKIT_RESTORED_FROM)), in which case nothing changes.

@@ -183,7 +183,7 @@ snapshot:
       description: Bytes held by the snapshot alone.
       type: int
     taken_by:
-      description: C(vz_snapshot) or C(vz_backup) for a snapshot vzkit took (from 0.2.0), null for one taken otherwise.
+      description: C(vz_snapshot), C(vz_backup) or C(vz_migrate) for a snapshot vzkit took (from 0.2.0), null for one taken otherwise.
       type: str
       version_added: 0.2.0
 target_ctid:

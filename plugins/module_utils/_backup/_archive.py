@@ -34,7 +34,8 @@ from .._errors import VzConfigError, VzStateError
 FORMAT = 1
 MANIFEST = "manifest.json"
 PREFIX = "vzkit-backup-"
-NAME_RE = re.compile(r"vzkit-backup-(?P<ctid>[0-9A-Za-z][0-9A-Za-z_-]*)-(?P<stamp>[0-9]{8}T[0-9]{6}Z)\.tar")
+NAME_RE = re.compile(r"vzkit-backup-(?P<ctid>[0-9A-Za-z][0-9A-Za-z_.-]*)-(?P<stamp>[0-9]{8}T[0-9]{6}Z)\.tar")
+PARTIAL_RE = re.compile(r"\.(?P<name>vzkit-backup-.+\.tar)\.partial")
 _BLOCK = 512
 _READ = 1 << 20
 
@@ -185,6 +186,9 @@ def read(path: str, *, param: str = "backup") -> Backup:
         raise _corrupt(path, "it cannot be read as a tar archive (%s)" % exc, param=param) from None
     if not isinstance(manifest, dict):
         raise _corrupt(path, "it has no %s (truncated, or not a vzkit backup)" % MANIFEST, param=param)
+    if not isinstance(manifest.get("ctid"), str) or not isinstance(manifest.get("members"), list) or not all(
+            isinstance(m, dict) and {"name", "size", "sha256"} <= set(m) for m in manifest["members"]):
+        raise _corrupt(path, "its %s lacks the container or the members" % MANIFEST, param=param)
     if manifest.get("format") != FORMAT:
         raise VzConfigError("backup %s has format %r; this vzkit reads format %d" % (path, manifest.get("format"), FORMAT),
                             param=param, hint="restore it with the vzkit release that made it")
@@ -253,4 +257,4 @@ def host_name() -> str:
     return socket.gethostname()
 
 
-__all__ = ["FORMAT", "MANIFEST", "NAME_RE", "Backup", "Writer", "describe", "file_name", "info", "iso", "listing", "read", "host_name"]
+__all__ = ["FORMAT", "MANIFEST", "NAME_RE", "PARTIAL_RE", "Backup", "Writer", "describe", "file_name", "info", "iso", "listing", "read", "host_name"]

@@ -16,6 +16,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
@@ -25,7 +26,8 @@ from .. import _streams as streams
 from .._config import DEFAULT_VZ_CONF
 from .._container import _context as container
 from .._converge import Planned, Report, converge
-from .._errors import VzConfigError, VzStateError, VzUnsupported
+from .._errors import VzConfigError, VzError, VzUnsupported
+from .._guard import Guard
 from .._lock import ContainerLock
 from .._snapshots import take_consistent
 from .._spec import validate_ctid
@@ -72,10 +74,11 @@ def plan(spec: BackupSpec, ctx) -> Planned:
     if not layout.capabilities.backup:
         raise VzUnsupported("backups of %s containers" % layout.name, "only simfs and zfs containers are backed up yet",
                             param="ctid", hint="snapshot it with vz_snapshot and copy the volume with zfs send by hand")
-    private = os.path.realpath(ctx.private)
-    if os.path.commonpath([private, os.path.realpath(spec.dest)]) == private:
-        raise VzConfigError("%s is inside the container's private area %s" % (spec.dest, ctx.private), param="dest",
-                            hint="keep backups outside the container (a backup would hold itself)")
+    for area in (ctx.private, ctx.root):  # (its root area is its private area, mounted)
+        real = os.path.realpath(area)
+        if os.path.commonpath([real, os.path.realpath(spec.dest)]) == real:
+            raise VzConfigError("%s is inside the container's private area %s" % (spec.dest, area), param="dest",
+                                hint="keep backups outside the container (it could read them; a backup would hold itself)")
     running = container.observe(ctx).running
     created = time.time()
     path = os.path.join(spec.dest, archive.file_name(spec.ctid, created))
@@ -114,8 +117,10 @@ def _how(layout, running: bool, base, incremental: bool) -> str:
 # ---- making one -----------------------------------------------------------------------------------
 
 def _make(spec, ctx, path: str, created: float, *, running: bool, base) -> dict:
-    for name in os.listdir(spec.dest):  # partial files of this container's interrupted backups
-        if name.startswith(".%s%s-" % (archive.PREFIX, spec.ctid)) and name.endswith(".tar.partial"):
+    for name in os.listdir(spec.dest):  # partial files of this container's interrupted backups, and only those
+        m = archive.PARTIAL_RE.fullmatch(name)
+        full = archive.NAME_RE.fullmatch(m.group("name")) if m else None
+        if full and full.group("ctid") == spec.ctid:
             os.unlink(os.path.join(spec.dest, name))
     with open(ctx.conf_path, "rb") as fh:
         conf = fh.read()
@@ -129,7 +134,17 @@ def _make(spec, ctx, path: str, created: float, *, running: bool, base) -> dict:
         else:
             manifest.update(kind="zfs-send", **_zfs_send(spec, ctx, writer, created, running=running, base=base))
         writer.finish(manifest)
+    if manifest["kind"] == "zfs-send":  # the new snapshot is the next backup's base; older ones served theirs
+        _drop_older_bases(ctx.layout, manifest["snapshot"]["name"])
     return manifest
+
+
+def _drop_older_bases(layout, newest: str) -> None:
+    zfs = layout.zfs
+    clones = zfs.clones(layout.parent)
+    for old in zfs.snapshots(layout.dataset):
+        if old.taken_by == "vz_backup" and old.short != newest and not clones.get(old.name):
+            zfs.destroy(old.name)
 
 
 def _tar_passes(spec, ctx, writer, *, running: bool) -> float:
@@ -150,11 +165,14 @@ def _tar_passes(spec, ctx, writer, *, running: bool) -> float:
             return 0.0
         groups = ctx.cgroups()
         started = time.monotonic()
-        groups.freeze(spec.ctid)
-        try:
-            tar_pass(1)
-        finally:
-            groups.thaw(spec.ctid)
+        # a guard thaws it should this run die while it is frozen
+        with Guard(lambda: groups.thaw(spec.ctid), what="vz_backup of container %s" % spec.ctid) as guard:
+            groups.freeze(spec.ctid)
+            try:
+                tar_pass(1)
+            finally:
+                groups.thaw(spec.ctid)
+                guard.done()
         return round(time.monotonic() - started, 3)
 
 
@@ -169,14 +187,11 @@ def _zfs_send(spec, ctx, writer, created: float, *, running: bool, base) -> dict
         send = [zfs.zfs, "send"] + (["-i", "%s@%s" % (layout.dataset, base["snapshot"])] if base else []) + [snapshot]
         suffix, program, _flag = COMPRESSIONS[spec.compression]
         argvs = [send] + ([[host.bin(program[0])] + program[1:]] if program else [])
-        writer.add_stream("private.zfs" + suffix, streams.read_from(argvs))
+        with contextlib.closing(streams.read_from(argvs)) as chunks:  # (closed: zfs send ends before the destroy)
+            writer.add_stream("private.zfs" + suffix, chunks)
     except BaseException:
         zfs.destroy(snapshot)  # this run's own snapshot; the dataset's others are untouched
         raise
-    clones = zfs.clones(layout.parent)
-    for old in zfs.snapshots(layout.dataset):  # the new snapshot is the next backup's base
-        if old.short.startswith(SNAPSHOT_PREFIX) and old.short != short and not clones.get(old.name):
-            zfs.destroy(old.name)
     return {"freeze_seconds": round(frozen, 3), "dataset": layout.dataset, "snapshot": {"name": short, "guid": guid},
             "base": base}
 
@@ -187,10 +202,10 @@ def _base(spec, layout):
     for path, _ctid, _stamp in reversed(archive.listing(spec.dest, spec.ctid)):
         try:
             m = archive.read(path).manifest
-        except VzStateError:
+        except VzError:
             continue
         snap = m.get("snapshot") or {}
-        if m.get("kind") != "zfs-send" or snap.get("name") not in have:
+        if m.get("kind") != "zfs-send" or m.get("host") != archive.host_name() or snap.get("name") not in have:
             continue
         name = "%s@%s" % (layout.dataset, snap["name"])
         if (layout.zfs.get([name], ["guid"]).get(name) or {}).get("guid") == snap.get("guid"):
@@ -201,15 +216,22 @@ def _base(spec, layout):
 # ---- retention -----------------------------------------------------------------------------------
 
 def expired(dest: str, ctid: str, keep: int, *, new=None, new_base=None) -> list:
-    """The backups of ctid in dest beyond the newest keep (counting new, about to be made), oldest first,
-    without those that a kept incremental backup is built on (directly or through others)."""
-    paths = [p for p, _c, _s in archive.listing(dest, ctid)]
+    """The backups of ctid that this host made in dest beyond the newest keep (counting new, about to be
+    made), oldest first, without those that a kept incremental backup is built on (directly or through
+    others). A file that cannot be read, or another host's (a dest shared by hosts), is never removed."""
+    paths = []
+    for p, _c, _s in archive.listing(dest, ctid):
+        try:
+            if archive.read(p).manifest.get("host") == archive.host_name():
+                paths.append(p)
+        except VzError:
+            continue
     kept = set((paths + ([new] if new else []))[-keep:])
     bases = {new: os.path.join(dest, new_base)} if new and new_base else {}
     for p in paths:
         try:
             base = (archive.read(p).manifest.get("base") or {}).get("backup")
-        except VzStateError:
+        except VzError:
             base = None
         if base:
             bases[p] = os.path.join(dest, base)

@@ -99,6 +99,10 @@ def plan(spec: RestoreSpec, backup, ctx) -> Planned:
     if conf is not None and conf.get(RESTORE_KEY) != restore_id(backup):
         raise VzStateError("container %s already exists" % ctx.ctid, param="ctid",
                            hint="restore under a new ctid, or destroy it first (vz_container state=absent)")
+    if conf is not None and not ctx.layout.exists():
+        raise VzStateError("container %s has the config of a restore of %s, but no private area: that restore was "
+                           "cut short" % (ctx.ctid, os.path.basename(backup.path)), param="ctid",
+                           hint="remove %s (nothing else of it exists) and restore again" % ctx.conf_path)
     if conf is not None:  # this backup's restore, done by an earlier run
         running = container.observe(ctx).running
         actions = ["start container %s" % ctx.ctid] if start and not running else []
@@ -145,6 +149,9 @@ def _chain(backup) -> list:
     chain = [backup]
     while chain[0].manifest.get("base"):
         name = chain[0].manifest["base"]["backup"]
+        if name in {os.path.basename(b.path) for b in chain}:
+            raise VzStateError("backup %s is built on itself (through %s)" % (backup.path, name), param="backup",
+                               hint="its manifest is damaged: use another backup")
         path = os.path.join(os.path.dirname(backup.path), name)
         if not os.path.isfile(path):
             raise VzStateError("backup %s is incremental, built on %s, which is not beside it" % (backup.path, name),

@@ -220,8 +220,9 @@ def _addresses(args, host):
 
 def _migrate_receive(args, host, stdout, stdin) -> int:
     from .._migrate import _receive as receive  # (only a migration's destination needs it)
-    # a dropped SSH connection must not cut a finish in half: it completes, and status tells the source
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # a dropped SSH connection must not cut a finish in half: it completes, and status tells the source.
+    # A handler, not SIG_IGN: an ignored signal stays ignored across exec, into a container it starts.
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: None)
     where = dict(layout=args.layout, zfs_dataset=args.zfs_dataset)
     conf = args.vz_conf or vz_conf()
     stdin = stdin if stdin is not None else sys.stdin.buffer

@@ -9,6 +9,6 @@
 - ``_receive``: the destination's half, run over SSH as ``vzctl migrate-receive``: a partial private area
   that the passes fill (rsync into its directory, or ``zfs receive`` into its dataset), made a container
   by ``finish``.
-- ``_watchdog``: a detached process that starts the source container again if the run dies while it is
-  stopped for the last pass, so that an interrupted migration leaves the source as it was.
+- ``_watchdog``: what the run's guard (``_guard``) does if the run dies while the source is stopped for the
+  last pass: unless the destination has the container, start the source again.
 """

@@ -42,15 +42,18 @@ def _context(ctid: str, vz_conf: str, host, *, layout=None, zfs_dataset=None):
 def prepare(ctid: str, vz_conf: str, host, *, layout: str, zfs_dataset, source: str) -> dict:
     ctx, conf = _context(ctid, vz_conf, host, layout=layout, zfs_dataset=zfs_dataset)
     if conf is not None:
-        if conf.get(MIGRATED_KEY) == source:
+        if conf.get(MIGRATED_KEY) != source:
+            raise VzStateError("container %s already exists on this host" % ctid, param="dest_ctid",
+                               hint="migrate to another ctid (dest_ctid), or destroy that container first")
+        if ctx.layout.exists():
             return {"state": "done", "container": container.observe(ctx).state}
-        raise VzStateError("container %s already exists on this host" % ctid, param="dest_ctid",
-                           hint="migrate to another ctid (dest_ctid), or destroy that container first")
+        # else a finish wrote the config and was cut before the rename: what arrived is in the partial
+        # area, and the next finish completes it
     lay = ctx.layout
     if not lay.capabilities.restores_from:
         raise VzUnsupported("migrating onto layout %s" % lay.name, "only simfs and zfs containers migrate yet",
                             param="layout")
-    if os.path.lexists(ctx.private) or lay.exists():
+    if conf is None and (os.path.lexists(ctx.private) or lay.exists()):
         raise VzStateError("container %s has no config here, but its private area %s exists" % (ctid, ctx.private),
                            param="dest_ctid", hint="it is not ours to overwrite: choose another dest_ctid, or remove it by hand")
     if lay.capabilities.backup == "tar":  # files: the passes rsync into the partial directory
@@ -68,7 +71,7 @@ def status(ctid: str, vz_conf: str, host, *, source: str, layout=None, zfs_datas
     ctx, _conf = _context(ctid, vz_conf, host, layout=layout, zfs_dataset=zfs_dataset)
     with ContainerLock(ctx.globals.get("LOCKDIR"), ctid, keep_while=ctx.conf_path):
         conf = read_conf(ctx.conf_path)
-        if conf is not None and conf.get(MIGRATED_KEY) == source:
+        if conf is not None and conf.get(MIGRATED_KEY) == source and ctx.layout.exists():
             return {"state": "done", "container": container.observe(ctx).state}
     return {"state": "absent"}
 
@@ -94,18 +97,20 @@ def finish(ctid: str, vz_conf: str, host, *, layout: str, zfs_dataset, conf_text
     lock = ContainerLock(ctx.globals.get("LOCKDIR"), ctid, keep_while=ctx.conf_path)
     with lock:
         conf = read_conf(ctx.conf_path)
-        if conf is None:
-            _adopt(ctx, ConfFile.parse(conf_text), source)
-        elif conf.get(MIGRATED_KEY) != source:
+        if conf is not None and conf.get(MIGRATED_KEY) != source:
             raise VzStateError("container %s already exists on this host" % ctid, param="dest_ctid")
+        if conf is None or not ctx.layout.exists():  # (a config without its private area: a finish cut short)
+            ctx, _conf = _context(ctid, vz_conf, host, layout=layout, zfs_dataset=zfs_dataset)
+            _adopt(ctx, ConfFile.parse(conf_text), source, written=conf)
         if start:
             entry.run_locked(ContainerSpec(ctid=ctid, state="started", vz_conf=vz_conf), ctx)
     return {"state": container.observe(ctx).state}
 
 
-def _adopt(ctx, source_conf: ConfFile, source: str) -> None:
+def _adopt(ctx, source_conf: ConfFile, source: str, *, written=None) -> None:
+    """The container made of the partial area; written, its config when a finish cut short wrote it."""
     g, lay = ctx.globals, ctx.layout
-    new = source_conf.copy()
+    new = written.copy() if written is not None else source_conf.copy()
     new.set("VE_ROOT", ctx.root)
     new.set("VE_PRIVATE", ctx.private)
     new.unset("DISK_PROJID")  # this host's project ids are its own
@@ -115,12 +120,13 @@ def _adopt(ctx, source_conf: ConfFile, source: str) -> None:
     new.set(MIGRATED_KEY, source)
     old_map = idshift.idmap_of(source_conf.items())
     lock_dir = g.get("LOCKDIR")
-    if old_map.shifted:  # the same range when it is free here, else the next free one
+    if old_map.shifted and written is None:  # the same range when it is free here, else the next free one
         first = idshift.claim(g.conf_dir, lock_dir, ctx.ctid, base=int(g.get("VZ_USERNS_BASE")), wanted=old_map.first_uid)
         new.set("LOCAL_UID", str(first))
         new.set("LOCAL_GID", str(first))
 
     def finish_tree(directory):
+        # (ids already in the new range, from a finish cut short, lie outside the old one: kept as they are)
         idshift.shift_tree(directory, old_map if old_map.shifted else IdMap(), idshift.idmap_of(new.items()),
                            keep_foreign=True)
         os.makedirs(g.conf_dir, mode=0o755, exist_ok=True)
@@ -129,12 +135,13 @@ def _adopt(ctx, source_conf: ConfFile, source: str) -> None:
     try:
         lay.adopt_partial(finish_tree, items=new.items())
     except BaseException:
-        try:
-            os.unlink(ctx.conf_path)
-        except FileNotFoundError:
-            pass
-        if old_map.shifted:
-            idshift.release(lock_dir, ctx.ctid)
+        if written is None:
+            try:
+                os.unlink(ctx.conf_path)
+            except FileNotFoundError:
+                pass
+            if old_map.shifted:
+                idshift.release(lock_dir, ctx.ctid)
         raise
     if lay.capabilities.backup == "zfs-send":  # the passes' snapshots served the transfer only
         for snap in lay.zfs.snapshots(lay.dataset):

@@ -36,7 +36,8 @@ from .._lock import ContainerLock
 from .._snapshots import take_consistent
 from .._spec import ContainerSpec, validate_ctid
 from ._receive import SNAPSHOT_PREFIX
-from ._watchdog import Guard
+from .._guard import Guard
+from ._watchdog import source_restarter
 
 HOST_RE = re.compile(r"[A-Za-z0-9_.:%-]+")  # a name or an address; never an ssh option (no leading '-')
 USER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
@@ -101,7 +102,9 @@ class Destination:
 
     def __init__(self, spec: MigrateSpec, host, layout: str):
         self.spec, self.host, self.layout = spec, host, layout
-        self.ssh = [host.bin("ssh"), "-o", "BatchMode=yes"] + (["-p", str(spec.dest_port)] if spec.dest_port else []) \
+        # (timeouts: a guard asking a destination that went away must not hang on it, holding the lock)
+        self.ssh = [host.bin("ssh"), "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=10",
+                    "-o", "ServerAliveCountMax=3"] + (["-p", str(spec.dest_port)] if spec.dest_port else []) \
             + (["-i", spec.private_key_file] if spec.private_key_file else []) + list(spec.ssh_args)
         self.login = "%s@%s" % (spec.dest_user, spec.dest)
 
@@ -121,7 +124,12 @@ class Destination:
             raise VzStateError("destination %s: %s failed: %s" % (self.spec.dest, step, said[-1] if said else "rc %s" % exc.details.get("rc")),
                                param="dest", hint="see the destination's vzctl; a re-run resumes from what arrived",
                                **exc.details) from None
-        return json.loads(res.stdout.strip().splitlines()[-1])
+        try:
+            return json.loads(res.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            raise VzStateError("destination %s: %s answered %r, not vzctl migrate-receive's JSON"
+                               % (self.spec.dest, step, res.stdout[-200:]), param="dest_vzctl",
+                               hint="give the destination's vzctl of vzkit (dest_vzctl)") from None
 
 
 def ensure(spec: MigrateSpec, host) -> dict:
@@ -147,12 +155,18 @@ def plan(spec: MigrateSpec, ctx) -> Planned:
         raise VzUnsupported("migrating %s containers" % ctx.layout.name, "only simfs and zfs containers migrate yet",
                             param="ctid")
     running = container.observe(ctx).running
-    how = "rsync" if kind == "tar" else "zfs send"
-    actions = ["copy container %s to %s as %s (%s; %s)" % (
-        spec.ctid, spec.dest, spec.dest_ctid, how,
-        "%d passes while it runs, the last with it stopped" % (spec.passes + 1) if running else "stopped: one pass")]
-    actions.append("make container %s on %s of it%s" % (spec.dest_ctid, spec.dest, " and start it" if running else ""))
-    actions.append("keep container %s here, stopped" % spec.ctid if spec.keep_source else "destroy container %s here" % spec.ctid)
+    there = Destination(spec, ctx.host, ctx.layout.name).call("status")  # (it only reads there)
+    if there["state"] == "done":  # an earlier run got it there: what is left is letting the source go
+        actions = (["start container %s on %s" % (spec.dest_ctid, spec.dest)] if running and there["container"] != "running"
+                   else []) + (["stop container %s here (it runs on %s)" % (spec.ctid, spec.dest)] if running else [])
+        actions += [] if spec.keep_source else ["destroy container %s here" % spec.ctid]
+    else:
+        how = "rsync" if kind == "tar" else "zfs send"
+        actions = ["copy container %s to %s as %s (%s; %s)" % (
+            spec.ctid, spec.dest, spec.dest_ctid, how,
+            "%d passes while it runs, the last with it stopped" % (spec.passes + 1) if running else "stopped: one pass")]
+        actions.append("make container %s on %s of it%s" % (spec.dest_ctid, spec.dest, " and start it" if running else ""))
+        actions.append("keep container %s here, stopped" % spec.ctid if spec.keep_source else "destroy container %s here" % spec.ctid)
     result = {}
 
     def apply():
@@ -172,8 +186,8 @@ def _migrate(spec, ctx, *, running: bool) -> dict:
         send = _rsync if ctx.layout.capabilities.backup == "tar" else _zfs_pass
         for _pass in range(spec.passes if running else 0):
             passes.append(send(spec, ctx, dest, have, running=True))
-        guard = Guard(spec.ctid, spec.vz_conf, ctx.host,
-                      still_ours=lambda: dest.call("status").get("state") != "done") if running else None
+        guard = Guard(source_restarter(spec.ctid, spec.vz_conf, ctx.host, lambda: dest.call("status").get("state") != "done"),
+                      what="vz_migrate of container %s" % spec.ctid) if running else None
         with guard if guard is not None else contextlib.nullcontext():
             stopped = time.monotonic()
             if running:
@@ -189,9 +203,12 @@ def _migrate(spec, ctx, *, running: bool) -> dict:
             downtime = time.monotonic() - stopped if running else 0.0
             if guard is not None:
                 guard.done()
-    else:
+    else:  # an earlier run got it there; it runs there if it runs here, then one copy runs
         done = {"state": have.get("container")}
-        if running:  # the destination runs it already (an earlier run got that far): one copy runs
+        if running and done["state"] != "running":
+            with open(ctx.conf_path, "rb") as fh:
+                done = dest.call("finish", data=fh.read(), start=True)
+        if running:
             entry.run_locked(ContainerSpec(ctid=spec.ctid, state="stopped", stop_timeout=spec.stop_timeout,
                                            vz_conf=spec.vz_conf), ctx)
     _let_go(spec, ctx)

@@ -2,94 +2,49 @@
 # Copyright: vzkit.vz contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A guard for the source container while a migration has it stopped. Private to vzkit.vz; may change in any release.
+"""What the guard of a migration does if the run dies while the source is stopped (see ``_guard``).
 
-Before the source is stopped for the last pass, a detached process (its own session, none of the run's
-file descriptors but one pipe) waits on that pipe. When the run has what it needs - the container
-running on the destination - it writes ``done`` and the guard exits. When the run dies first (SIGKILL,
-a crash, an error that ends it), the pipe closes without ``done``. The guard then takes the source
-container's lock (the run's went with it), asks the destination whether it has the container
-(``still_ours``: a finish that was under way when the run died completes there, and the question waits
-for it), and if not, restarts the source container: a stop the run had begun (its init told to shut
-down) is carried through, then the container starts. An interrupted migration leaves the source
-running, as it was, and never two copies running.
+Private to vzkit.vz; may change in any release. It takes the source container's lock (the run's went
+with it), asks the destination whether it has the container (a finish under way when the run died
+completes there, and the question waits for it; a destination that cannot answer is asked again for a
+while), and unless it does, restarts the source container: a stop the run had begun (its init told to
+shut down) is carried through, then the container starts. An interrupted migration leaves the source
+running, as it was, and never two copies running while the destination can say it has one.
 """
 from __future__ import annotations
 
-import os
+import time
 
 from .._lock import ContainerLock
 from .._spec import ContainerSpec
 
-DONE = b"done"
+ASK_ATTEMPTS = 6
+ASK_PAUSE = 10.0
 
 
-class Guard:
-    """``with Guard(ctid, vz_conf, host): ...`` around the downtime; ``done()`` once the destination runs it."""
-
-    def __init__(self, ctid: str, vz_conf: str, host, *, still_ours=None):
-        self.ctid, self.vz_conf, self.host = ctid, vz_conf, host
-        self.still_ours = still_ours or (lambda: True)
-        self._write = None
-
-    def __enter__(self):
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the guard: detached twice, so that it is no child of the run and outlives it
-            try:
-                os.close(write)
-                os.setsid()
-                if os.fork() != 0:
-                    os._exit(0)
-                os.closerange(0, read)  # the run's lock, its stdio: the guard holds none of them
-                os.closerange(read + 1, 65536)
-                for _fd in range(3):  # stdio of its own, for the commands it runs
-                    os.open(os.devnull, os.O_RDWR)
-                self._watch(read)
-            finally:
-                os._exit(0)
-        os.close(read)
-        os.waitpid(pid, 0)  # the first child exits at once; the guard lives on
-        self._write = write
-        return self
-
-    def _watch(self, read: int) -> None:
-        said = b""
-        while True:
-            chunk = os.read(read, 16)
-            if not chunk:
-                break
-            said += chunk
-        if said != DONE:
-            self.restart()
-
-    def _ask(self) -> bool:
+def still_ours(ask, *, attempts: int = ASK_ATTEMPTS, pause: float = ASK_PAUSE) -> bool:
+    """Whether the source is still the container's only copy: ask() is False once the destination has it.
+    A destination that cannot answer is asked again; after the last attempt, the source is what certainly
+    exists."""
+    for attempt in range(attempts):
         try:
-            return self.still_ours()
-        except Exception:  # the destination cannot say: the source is what certainly exists
-            return True
+            return bool(ask())
+        except Exception:  # (ssh, the destination's vzctl: anything that keeps it from answering)
+            if attempt < attempts - 1:
+                time.sleep(pause)
+    return True
 
-    def restart(self) -> None:
-        """Under the source container's lock (the run's is gone with it), unless the destination has it:
-        carry a stop the run began through, and start the container again."""
+
+def source_restarter(ctid: str, vz_conf: str, host, ask):
+    """The guard's act for a migration's source container."""
+    def act():
         from .._container import _context as container  # (only a guard that acts needs these)
         from .._container import _ensure as entry
-        ctx, _conf = container.Context.existing(self.ctid, self.vz_conf, self.host)
-        with ContainerLock(ctx.globals.get("LOCKDIR"), self.ctid):
-            if self._ask():
-                entry.run_locked(ContainerSpec(ctid=self.ctid, state="restarted", vz_conf=self.vz_conf), ctx)
-
-    def done(self) -> None:
-        if self._write is not None:
-            os.write(self._write, DONE)
-            os.close(self._write)
-            self._write = None
-
-    def __exit__(self, kind, exc, tb):
-        if self._write is not None:  # the run failed before the destination ran it: the guard restarts it
-            os.close(self._write)
-            self._write = None
-        return False
+        ctx, _conf = container.Context.existing(ctid, vz_conf, host)
+        with ContainerLock(ctx.globals.get("LOCKDIR"), ctid):
+            if still_ours(ask):
+                entry.run_locked(ContainerSpec(ctid=ctid, state="restarted", vz_conf=vz_conf), ctx)
+    return act
 
 
-__all__ = ["Guard", "DONE"]
+__all__ = ["source_restarter", "still_ours"]

@@ -13,11 +13,11 @@ from ansible_collections.vzkit.vz.plugins.module_utils._backup._dump import Back
 from ansible_collections.vzkit.vz.plugins.module_utils._errors import VzConfigError
 
 
-def backup(tmp_path, ctid, stamp, base=None):
+def backup(tmp_path, ctid, stamp, base=None, host=None):
     path = str(tmp_path / ("vzkit-backup-%s-%s.tar" % (ctid, stamp)))
     with archive.Writer(path) as w:
         w.add_bytes("%s.conf" % ctid, b"")
-        w.finish({"ctid": ctid, "config": "%s.conf" % ctid, "kind": "zfs",
+        w.finish({"ctid": ctid, "config": "%s.conf" % ctid, "kind": "zfs-send", "host": host or archive.host_name(),
                   "base": {"backup": os.path.basename(base)} if base else None})
     return path
 
@@ -35,6 +35,16 @@ def test_keep_removes_the_oldest_of_that_container_only(tmp_path):
     assert names(expired(str(tmp_path), "101", 2, new=new)) == ["101-20261201T000000Z", "101-20261202T000000Z"]
     assert names(expired(str(tmp_path), "101", 5, new=new)) == []
     assert names(expired(str(tmp_path), "101", 1)) == ["101-20261201T000000Z", "101-20261202T000000Z"]
+
+
+def test_keep_never_removes_another_hosts_backups_nor_an_unreadable_file(tmp_path):
+    backup(tmp_path, "101", "20261201T000000Z", host="node9")  # a dest shared by hosts: node9's container 101
+    (tmp_path / "vzkit-backup-101-20261202T000000Z.tar").write_bytes(b"damaged")
+    mine = backup(tmp_path, "101", "20261203T000000Z")
+    backup(tmp_path, "web.1", "20261201T000000Z")
+    assert expired(str(tmp_path), "101", 1, new=str(tmp_path / "vzkit-backup-101-20261204T000000Z.tar")) == [mine]
+    assert names(expired(str(tmp_path), "web.1", 1, new=str(tmp_path / "vzkit-backup-web.1-20261204T000000Z.tar"))) == [
+        "web.1-20261201T000000Z"]
 
 
 def test_keep_never_removes_what_a_kept_incremental_is_built_on(tmp_path):

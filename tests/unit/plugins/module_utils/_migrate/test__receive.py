@@ -82,3 +82,19 @@ def test_abort_removes_the_partial_area_only(vz):
     (root / "private" / "keep").mkdir()
     assert receive.abort("102", conf, Host(), layout="simfs", zfs_dataset=None) == {"state": "absent"}
     assert sorted(os.listdir(root / "private")) == ["keep"]
+
+
+def test_a_finish_cut_short_after_the_config_is_completed_by_the_next(vz):
+    root, conf = vz
+    got = receive.prepare("103", conf, Host(), layout="simfs", zfs_dataset=None, source="node1:103")
+    os.makedirs(os.path.join(got["partial"], "etc"))
+    # what a finish killed between writing the config and the rename leaves
+    written = ('VE_ROOT="%s/root/103"\nVE_PRIVATE="%s/private/103"\nVE_LAYOUT="simfs"\n'
+               'LOCAL_UID="100000"\nLOCAL_GID="100000"\nVZKIT_MIGRATED_FROM="node1:103"\n' % (root, root))
+    (root / "conf" / "103.conf").write_text(written)
+    assert receive.status("103", conf, Host(), source="node1:103") == {"state": "absent"}  # not done: the source waits
+    assert receive.prepare("103", conf, Host(), layout="simfs", zfs_dataset=None, source="node1:103")["state"] == "receiving"
+    assert receive.finish("103", conf, Host(), layout="simfs", zfs_dataset=None, conf_text=SOURCE_CONF,
+                          source="node1:103", start=False) == {"state": "stopped"}
+    assert os.path.isdir(root / "private" / "103" / "etc") and not os.path.exists(got["partial"])
+    assert receive.status("103", conf, Host(), source="node1:103") == {"state": "done", "container": "stopped"}

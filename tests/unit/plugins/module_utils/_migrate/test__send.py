@@ -25,11 +25,12 @@ def test_the_destination_commands_are_argv_with_the_remote_command_quoted_once()
                                     "dest_sudo": True, "dest_vz_conf": "/etc/vz/vz.conf", "dest_zfs_dataset": "tank/ct"})
     dest = Destination(spec, Bins(), "zfs")
     argv = dest.command("finish", start=True)
-    assert argv[:7] == ["/usr/bin/ssh", "-o", "BatchMode=yes", "-p", "2222", "-o", "UserKnownHostsFile=/k h"]
-    assert argv[7] == "vzadmin@node2"
-    assert shlex.split(argv[8]) == ["sudo", "-n", "vzctl", "migrate-receive", "201", "finish", "--layout", "zfs",
-                                    "--source", spec.source, "--zfs-dataset", "tank/ct", "--vz-conf", "/etc/vz/vz.conf",
-                                    "--start"]
+    assert argv[:13] == ["/usr/bin/ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=10",
+                         "-o", "ServerAliveCountMax=3", "-p", "2222", "-o", "UserKnownHostsFile=/k h"]
+    assert argv[13] == "vzadmin@node2"
+    assert shlex.split(argv[14]) == [
+        "sudo", "-n", "vzctl", "migrate-receive", "201", "finish", "--layout", "zfs", "--source", spec.source,
+        "--zfs-dataset", "tank/ct", "--vz-conf", "/etc/vz/vz.conf", "--start"]
     assert spec.source.endswith(":101")
 
 
