@@ -13,7 +13,10 @@ In one run, on busybox containers in a vz.conf of the work dir (no network optio
   over the same list (whole ansible-playbook each, interleaved round by round; ratio loop / fleet);
 - one module call: a `loop:` of --items items of ansible.builtin.ping, of vz_container (no-op, one running
   container) and of vz_container_info (that container); an item's cost is (loop of --items - loop of 1)
-  / (--items - 1), so Ansible's own start-up is not counted; ratio to ping's.
+  / (--items - 1), so Ansible's own start-up is not counted; ratio to ping's;
+- the host CLI with the fleet running: `vzctl status`, `vzlist -a` and `vzlist -a -j` as an admin types
+  them (the host's /usr/bin/python3, the runtime's bytecode cached as on an installed host), each run
+  --cli-runs times, medians, beside `python3 -c pass`.
 Modules run with the host's /usr/bin/python3 (as on a managed Debian host), ping's as well.
 Usage, from the repository root, as root: .venv/bin/python bench/fleet.py [--containers 100] [--runs 3]
 """
@@ -35,6 +38,7 @@ BUILD_SCRIPT = os.path.join(common.REPO, "roles", "vz_host", "files", "build-bus
 CGROUP_PARENT = "vzkit-bench-fleet"
 FIRST_CTID = 5001
 LXC_COMMON = "/usr/share/lxc/config/common.conf"
+CLI = os.path.join(common.REPO, "roles", "vz_host", "files", "vzkit-cli.py")
 HOST_PYTHON = "/usr/bin/python3"
 
 
@@ -44,11 +48,12 @@ def parse_args(argv):
     p.add_argument("--containers", type=int, default=100, help="containers in the fleet (default: 100)")
     p.add_argument("--items", type=int, default=20, help="items in the loops that time one module call (default: 20)")
     p.add_argument("--runs", type=int, default=3, help="rounds, each timing every play once (default: 3)")
+    p.add_argument("--cli-runs", type=int, default=21, help="runs of each host CLI command (default: 21)")
     p.add_argument("--workdir", default="/tmp/vzkit-bench-fleet", help="made and removed by the run")
     p.add_argument("--output", default=common.DEFAULT_OUTPUT, help="the results file (its fleet section)")
     args = p.parse_args(argv)
-    if args.runs < 1 or args.items < 2 or args.containers < 1:
-        p.error("--runs >= 1, --items >= 2, --containers >= 1")
+    if args.runs < 1 or args.items < 2 or args.containers < 1 or args.cli_runs < 1:
+        p.error("--runs >= 1, --items >= 2, --containers >= 1, --cli-runs >= 1")
     return args
 
 
@@ -133,6 +138,7 @@ def lxc_cold(work: str, n: int):
 def measure(args, work: str, env: dict) -> dict:
     paths = plays(work, args)
     times = {"create": [common.run_playbook(paths["fleet"], env)], "lxc": [lxc_cold(work, args.containers)]}
+    times.update(cli_times(args, work))
     order = ["fleet", "loop"] + ["%s-%d" % (kind, n) for kind in ("ping", "container", "info") for n in (1, args.items)]
     for r in range(args.runs + 1):  # round 0 warms the caches
         for i in range(len(order)):
@@ -141,6 +147,23 @@ def measure(args, work: str, env: dict) -> dict:
             if r:
                 times.setdefault(name, []).append(elapsed)
     return times
+
+
+def cli_times(args, work: str) -> dict:
+    """Seconds of each host CLI command over the running fleet, --cli-runs times (the first warms the
+    runtime's bytecode cache, as the first command on an installed host does)."""
+    env = dict(os.environ, VZKIT_VZ_CONF=os.path.join(work, "vz.conf"), VZKIT_RUNTIME=os.path.join(work, "collections"))
+    commands = {"cli-status": [HOST_PYTHON, CLI, "vzctl", "status", str(FIRST_CTID)],
+                "cli-vzlist": [HOST_PYTHON, CLI, "vzlist", "-a"], "cli-vzlist-json": [HOST_PYTHON, CLI, "vzlist", "-a", "-j"],
+                "cli-python": [HOST_PYTHON, "-c", "pass"]}
+    out = {}
+    for r in range(args.cli_runs + 1):
+        for name, argv in commands.items():
+            started = time.monotonic()
+            common.run(argv, env=env)
+            if r:
+                out.setdefault(name, []).append(time.monotonic() - started)
+    return out
 
 
 def report(args, argv, times: dict) -> str:
@@ -169,6 +192,10 @@ def report(args, argv, times: dict) -> str:
              % (container * 1000, ping * 1000, container / ping),
              "| one vz_container_info call, per item of a loop | %.0f ms | ansible.builtin.ping: %.0f ms | %.2f | 1.2 |"
              % (info * 1000, ping * 1000, info / ping)]
+    for name, what in (("cli-status", "`vzctl status %d`" % FIRST_CTID), ("cli-vzlist", "`vzlist -a`"),
+                       ("cli-vzlist-json", "`vzlist -a -j`")):
+        lines.append("| %s at the host's shell, %d containers running (%d runs) | %.0f ms | `python3 -c pass`: %.0f ms | - "
+                     "| under 100 ms |" % (what, n, args.cli_runs, med[name] * 1000, med["cli-python"] * 1000))
     return "\n".join(lines) + "\n"
 
 
