@@ -23,9 +23,8 @@ from dataclasses import dataclass
 
 from .. import _idshift as idshift
 from .. import _streams as streams
-from .. import _templates as templates
 from .._config import DEFAULT_VZ_CONF, ConfFile, read_conf
-from .._confine import IdMap
+from .._container import _arrival as arrival
 from .._container import _context as container
 from .._container import _ensure as entry
 from .._converge import Planned, Report, converge
@@ -162,14 +161,10 @@ def _chain(backup) -> list:
 
 def new_conf(source: ConfFile, ctx, *, reset: bool, hostname, restored: str) -> ConfFile:
     """The restored container's config: the backup's, with this host's paths and layout keys."""
-    new = clone_conf(source, ctx, hostname=None, machine_id=container.machine_id()) if reset else source.copy()
-    new.set("VE_ROOT", ctx.root)
-    new.set("VE_PRIVATE", ctx.private)
-    new.set("VE_LAYOUT", ctx.layout.name)
-    for key in ("VE_ZFS_DATASET", "DISK_PROJID") + ((FLEET_KEY,) if reset else ()):
-        new.unset(key)
-    for key, value in ctx.layout.creation_keys(zvol={}, disk_quota=False).items():  # its dataset's parent (zfs)
-        new.set(key, value)
+    new = arrival.local_conf(clone_conf(source, ctx, hostname=None, machine_id=container.machine_id())
+                             if reset else source, ctx)
+    if reset:
+        new.unset(FLEET_KEY)
     if hostname:
         new.set("HOSTNAME", hostname)
     new.set(RESTORE_KEY, restored)
@@ -178,39 +173,21 @@ def new_conf(source: ConfFile, ctx, *, reset: bool, hostname, restored: str) -> 
 
 def _restore(spec, chain: list, ctx, *, reset: bool) -> None:
     backup = chain[-1]
-    host, g, layout = ctx.host, ctx.globals, ctx.layout
+    host, layout = ctx.host, ctx.layout
     source = ConfFile.parse(b"".join(backup.chunks(backup.manifest["config"])).decode("utf-8"))
     conf = new_conf(source, ctx, reset=reset, hostname=spec.hostname, restored=restore_id(backup))
-    old_map = idshift.idmap_of(source.items())
-    lock_dir = g.get("LOCKDIR")
-    if old_map.shifted:  # its own range: the old one when free (same ctid), else the next free one
-        first = idshift.claim(g.conf_dir, lock_dir, ctx.ctid, base=int(g.get("VZ_USERNS_BASE")),
-                              wanted=None if reset else old_map.first_uid)
-        conf.set("LOCAL_UID", str(first))
-        conf.set("LOCAL_GID", str(first))
-
-    def finish(directory):
-        if reset:
-            templates.reset_identity(directory)
-        idshift.shift_tree(directory, old_map if old_map.shifted else IdMap(), idshift.idmap_of(conf.items()),
-                           keep_foreign=True)
-        os.makedirs(g.conf_dir, mode=0o755, exist_ok=True)
-        host.atomic_write(ctx.conf_path, conf.render(), 0o644)  # before the rename, as a creation does
-
-    try:
-        if backup.manifest.get("kind") == "zfs-send":
+    if backup.manifest.get("kind") == "zfs-send":
+        def make(finish, items):
             layout.create_from(lambda dataset, owned: _receive(host, layout, chain, dataset, owned), finish,
-                               items=conf.items(), stream=True)
-        else:
-            layout.create_from(lambda directory: _untar(host, backup, directory), finish, items=conf.items())
+                               items=items, stream=True)
+    else:
+        def make(finish, items):
+            layout.create_from(lambda directory: _untar(host, backup, directory), finish, items=items)
+    try:  # (its own range: the old one when free under the same ctid, else the next free one)
+        arrival.arrive(ctx, source, conf, make, wanted_ids=None if reset else idshift.idmap_of(source.items()).first_uid,
+                       reset_identity=reset)
     except BaseException:
-        try:
-            os.unlink(ctx.conf_path)
-        except FileNotFoundError:
-            pass
         layout.clean_leftovers()
-        if old_map.shifted:
-            idshift.release(lock_dir, ctx.ctid)
         raise
 
 

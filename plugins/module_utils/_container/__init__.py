@@ -10,6 +10,7 @@
 - ``_apply``: one ``op_*`` per change, with an undo list: a failure part-way removes what the run made.
 - ``_report``: the ``container`` value (observed, or predicted in check mode) and the diff.
 - ``_args``: vz_container's options as an argument spec (vz_container's, and each vz_fleet item's).
+- ``_arrival``: a container made of another's files and config (vz_restore, vz_migrate's destination).
 - ``_fleet``: many containers in one call, side by side (vz_fleet).
 - ``_inside``: work inside a running container (exec, push, pull, enter).
 

@@ -24,7 +24,7 @@ import sys
 from .. import _idshift as idshift
 from .. import _streams as streams
 from .._config import ConfFile, read_conf
-from .._confine import IdMap
+from .._container import _arrival as arrival
 from .._container import _context as container
 from .._container import _ensure as entry
 from .._errors import VzStateError, VzUnsupported
@@ -109,44 +109,20 @@ def finish(ctid: str, vz_conf: str, host, *, layout: str, zfs_dataset, conf_text
 
 def _adopt(ctx, source_conf: ConfFile, source: str, *, written=None) -> None:
     """The container made of the partial area; written, its config when a finish cut short wrote it."""
-    g, lay = ctx.globals, ctx.layout
-    new = written.copy() if written is not None else source_conf.copy()
-    new.set("VE_ROOT", ctx.root)
-    new.set("VE_PRIVATE", ctx.private)
-    new.unset("DISK_PROJID")  # this host's project ids are its own
-    new.unset("VE_ZFS_DATASET")
-    for key, value in lay.creation_keys(zvol={}, disk_quota=False).items():
-        new.set(key, value)
+    lay = ctx.layout
+    new = written.copy() if written is not None else arrival.local_conf(source_conf, ctx)
     new.set(MIGRATED_KEY, source)
-    old_map = idshift.idmap_of(source_conf.items())
-    lock_dir = g.get("LOCKDIR")
-    if old_map.shifted and written is None:  # the same range when it is free here, else the next free one
-        first = idshift.claim(g.conf_dir, lock_dir, ctx.ctid, base=int(g.get("VZ_USERNS_BASE")), wanted=old_map.first_uid)
-        new.set("LOCAL_UID", str(first))
-        new.set("LOCAL_GID", str(first))
-
-    def finish_tree(directory):
-        # (ids already in the new range, from a finish cut short, lie outside the old one: kept as they are)
-        idshift.shift_tree(directory, old_map if old_map.shifted else IdMap(), idshift.idmap_of(new.items()),
-                           keep_foreign=True)
-        os.makedirs(g.conf_dir, mode=0o755, exist_ok=True)
-        ctx.host.atomic_write(ctx.conf_path, new.render(), 0o644)
-
-    try:
-        lay.adopt_partial(finish_tree, items=new.items())
-    except BaseException:
-        if written is None:
-            try:
-                os.unlink(ctx.conf_path)
-            except FileNotFoundError:
-                pass
-            if old_map.shifted:
-                idshift.release(lock_dir, ctx.ctid)
-        raise
+    arrival.arrive(ctx, source_conf, new, lambda finish, items: lay.adopt_partial(finish, items=items),
+                   wanted_ids=idshift.idmap_of(source_conf.items()).first_uid, claimed=written is not None)
     if lay.capabilities.backup == "zfs-send":  # the passes' snapshots served the transfer only
-        for snap in lay.zfs.snapshots(lay.dataset):
-            if snap.short.startswith(SNAPSHOT_PREFIX):
-                lay.zfs.destroy(snap.name)
+        drop_transfer_snapshots(lay)
+
+
+def drop_transfer_snapshots(layout) -> None:
+    """The snapshots a migration's passes took of (or received into) a container's dataset."""
+    for snap in layout.zfs.snapshots(layout.dataset):
+        if snap.short.startswith(SNAPSHOT_PREFIX):
+            layout.zfs.destroy(snap.name)
 
 
 def abort(ctid: str, vz_conf: str, host, *, layout: str, zfs_dataset) -> dict:
@@ -156,4 +132,4 @@ def abort(ctid: str, vz_conf: str, host, *, layout: str, zfs_dataset) -> dict:
     return {"state": "absent" if conf is None else container.observe(ctx).state}
 
 
-__all__ = ["SNAPSHOT_PREFIX", "abort", "finish", "prepare", "receive_stream", "status"]
+__all__ = ["SNAPSHOT_PREFIX", "abort", "drop_transfer_snapshots", "finish", "prepare", "receive_stream", "status"]

@@ -35,7 +35,7 @@ from .._errors import VzCommandError, VzConfigError, VzStateError, VzUnsupported
 from .._lock import ContainerLock
 from .._snapshots import take_consistent
 from .._spec import ContainerSpec, validate_ctid
-from ._receive import SNAPSHOT_PREFIX
+from ._receive import SNAPSHOT_PREFIX, drop_transfer_snapshots
 from .._guard import Guard
 from ._watchdog import source_restarter
 
@@ -223,9 +223,7 @@ def _migrate(spec, ctx, *, running: bool) -> dict:
 def _let_go(spec, ctx) -> None:
     if spec.keep_source:
         if ctx.layout.capabilities.backup == "zfs-send":
-            for snap in ctx.layout.zfs.snapshots(ctx.layout.dataset):
-                if snap.short.startswith(SNAPSHOT_PREFIX):
-                    ctx.layout.zfs.destroy(snap.name)
+            drop_transfer_snapshots(ctx.layout)
         return
     entry.run_locked(ContainerSpec(ctid=spec.ctid, state="absent", stop_timeout=spec.stop_timeout,
                                    vz_conf=spec.vz_conf), ctx)
